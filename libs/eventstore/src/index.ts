@@ -1,0 +1,6 @@
+export * from './event-store.js';
+export * from './errors.js';
+export * from './append-validation.js';
+export * from './append-rules.js';
+export * from './catch-up-subscription.js';
+export * from './upcasting.js';
