@@ -4,3 +4,4 @@ export * from './append-validation.js';
 export * from './append-rules.js';
 export * from './catch-up-subscription.js';
 export * from './upcasting.js';
+export * from './sqlite/sqlite-event-store.js';
