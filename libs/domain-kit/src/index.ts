@@ -1,0 +1,5 @@
+export * from './academy.js';
+export * from './decider.js';
+export * from './domain-error.js';
+export * from './messages.js';
+export * from './text.js';
