@@ -1,0 +1,487 @@
+import pg from 'pg';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  EventSubscription,
+  EventToAppend,
+  ExpectedRevision,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StoreHealth,
+  SubscribeToAllOptions,
+} from '../event-store.js';
+import { EventStoreClosedError, InvalidAppendError } from '../errors.js';
+import { prepareAppend, type PreparedEvent } from '../append-validation.js';
+import type { ExistingEvent } from '../append-rules.js';
+import { CatchUpSubscription, ChangeNotifier, type CatchUpSource } from '../catch-up-subscription.js';
+import { planGroup, type AppendOutcome, type GroupedAppend, type GroupPlan } from './postgres-append-plan.js';
+import { PostgresChangeListener } from './postgres-change-listener.js';
+import { eventStoreTables, migrateEventStore, type EventStoreTables } from './postgres-schema.js';
+
+export interface PostgresEventStoreOptions {
+  connectionString: string;
+  /** PostgreSQL schema holding the store's tables (created if absent). Default `public`. */
+  schema?: string;
+  /** How long a live subscription waits for a notification before reading anyway. Default 1000. */
+  pollIntervalMs?: number;
+  /** Connections in the pool (one writes at a time, the others read). Default 10. */
+  poolSize?: number;
+}
+
+interface QueuedAppend extends GroupedAppend {
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+interface EventRow {
+  position: string;
+  stream_name: string;
+  revision: string;
+  event_id: string;
+  type: string;
+  data: unknown;
+  metadata: RecordedEvent['metadata'];
+  created_at: Date;
+}
+
+interface StateRow {
+  head: string;
+  streams: [string, number][];
+  existing: [string, string, number, number][];
+}
+
+/** Bounds one group's statement; the rest of the queue goes in the next transaction. */
+const MAX_GROUP_EVENTS = 5000;
+const EVENT_COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata, created_at';
+
+/**
+ * The PostgreSQL adapter of the event log.
+ *
+ * Positions: every writing transaction takes one advisory lock per schema right before it
+ * reads the stream heads and inserts, and keeps it until it has committed (PostgreSQL makes a
+ * commit visible before it releases the transaction's locks). Positions are therefore
+ * assigned, without gaps, in the order transactions commit, across processes too: a reader
+ * that sees position p sees every position below it, and a catch-up subscription reading
+ * "after the last position seen" never skips a late commit.
+ *
+ * Throughput: concurrent appends of one process are queued and written together, one
+ * transaction per group (group commit); each append is still decided on its own.
+ */
+export class PostgresEventStore implements EventStore {
+  private readonly notifier = new ChangeNotifier();
+  private readonly listener: PostgresChangeListener;
+  private readonly subscriptions = new Set<CatchUpSubscription>();
+  private readonly source: CatchUpSource;
+  private queue: QueuedAppend[] = [];
+  private flushing?: Promise<void>;
+  private flushScheduled = false;
+  private closed = false;
+  private closing?: Promise<void>;
+  private commitCount = 0;
+  private readonly sql: ReturnType<typeof statements>;
+
+  private constructor(
+    /** The store's pool: read models may share it (and the server) with the log. */
+    readonly pool: pg.Pool,
+    private readonly tables: EventStoreTables,
+    private readonly lockKey: string,
+    readonly pollIntervalMs: number,
+    connectionString: string,
+  ) {
+    this.sql = statements(tables);
+    this.listener = new PostgresChangeListener({
+      connectionString,
+      channel: tables.channel,
+      applicationName: `ruche-es-listen:${tables.schema}`.slice(0, 63),
+      onChange: () => this.notifier.notify(),
+    });
+    this.source = {
+      readAfter: (fromPosition, maxCount) => this.readAll({ fromPosition, maxCount }),
+      notifier: this.notifier,
+      pollIntervalMs,
+    };
+  }
+
+  /** Connects, then creates or migrates the schema's tables (safe when processes start together). */
+  static async connect(options: PostgresEventStoreOptions): Promise<PostgresEventStore> {
+    const { connectionString, schema = 'public', pollIntervalMs = 1000, poolSize = 10 } = options;
+    if (typeof connectionString !== 'string' || connectionString === '') {
+      throw new Error('PostgresEventStore: connectionString is required');
+    }
+    if (!(pollIntervalMs > 0)) throw new Error('PostgresEventStore: pollIntervalMs must be > 0');
+    if (!Number.isSafeInteger(poolSize) || poolSize < 1) throw new Error('PostgresEventStore: poolSize must be >= 1');
+    const tables = eventStoreTables(schema);
+    const pool = new pg.Pool({
+      connectionString,
+      max: poolSize,
+      application_name: `ruche-es:${schema}`.slice(0, 63),
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle connection the server dropped is discarded by the pool; the next query opens a
+    // new one. Without a listener, that 'error' would crash the process.
+    pool.on('error', () => undefined);
+    try {
+      await migrateEventStore(pool, tables);
+      const { rows } = await pool.query<{ key: string }>('SELECT hashtextextended($1, 0)::text AS key', [
+        `ruche.es.append.${schema}`,
+      ]);
+      return new PostgresEventStore(pool, tables, rows[0].key, pollIntervalMs, connectionString);
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  get schema(): string {
+    return this.tables.schema;
+  }
+
+  /** Transactions that wrote events, since this instance connected (one per group). */
+  get commits(): number {
+    return this.commitCount;
+  }
+
+  appendToStream(streamName: string, events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new EventStoreClosedError());
+    let append: GroupedAppend;
+    try {
+      append = prepareGroupedAppend(streamName, events, options?.expectedRevision ?? 'any');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ ...append, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  /**
+   * Appends inside a transaction the caller holds open on `client` (BEGIN already sent), with
+   * the same rules and SQL as appendToStream; the events become visible when the caller
+   * commits. The append lock is held until then: every other writer of the schema waits, so
+   * keep such transactions short. On error the caller's transaction is left usable (the
+   * append runs in a savepoint). Local subscribers learn of the commit through NOTIFY.
+   */
+  async appendWithin(
+    client: pg.ClientBase,
+    streamName: string,
+    events: readonly EventToAppend[],
+    options?: AppendOptions,
+  ): Promise<AppendResult> {
+    if (this.closed) throw new EventStoreClosedError();
+    const append = prepareGroupedAppend(streamName, events, options?.expectedRevision ?? 'any');
+    await client.query('SAVEPOINT ruche_es_append');
+    try {
+      await client.query(`SELECT pg_advisory_xact_lock(${this.lockKey})`);
+      const plan = await this.planAndWrite(client, [append]);
+      await client.query('RELEASE SAVEPOINT ruche_es_append');
+      const outcome = plan.outcomes[0];
+      if (!outcome.ok) throw outcome.error;
+      return outcome.result;
+    } catch (error) {
+      await client.query('ROLLBACK TO SAVEPOINT ruche_es_append').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async readStream(streamName: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const { direction = 'forwards', fromRevision, maxCount } = options;
+    assertCount('maxCount', maxCount);
+    assertCount('fromRevision', fromRevision);
+    if (maxCount === 0) return [];
+    const { rows } = await this.pool.query<EventRow>(
+      direction === 'backwards' ? this.sql.readStreamBackwards : this.sql.readStreamForwards,
+      [streamName, fromRevision ?? null, maxCount ?? null],
+    );
+    return rows.map(toRecordedEvent);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const { fromPosition = 0, maxCount } = options;
+    assertCount('maxCount', maxCount);
+    assertCount('fromPosition', fromPosition);
+    if (maxCount === 0) return [];
+    const { rows } = await this.pool.query<EventRow>(this.sql.readAll, [fromPosition, maxCount ?? null]);
+    return rows.map(toRecordedEvent);
+  }
+
+  subscribeToAll(options: SubscribeToAllOptions = {}): EventSubscription {
+    this.assertOpen();
+    const fromPosition = options.fromPosition ?? 0;
+    assertCount('fromPosition', fromPosition);
+    this.listener.start();
+    const inner = new CatchUpSubscription(this.source, fromPosition);
+    const subscriptions = this.subscriptions;
+    subscriptions.add(inner);
+    return {
+      async close(): Promise<void> {
+        subscriptions.delete(inner);
+        await inner.close();
+      },
+      async *[Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+        try {
+          yield* inner;
+        } finally {
+          subscriptions.delete(inner);
+        }
+      },
+    };
+  }
+
+  async streamRevision(streamName: string): Promise<number> {
+    this.assertOpen();
+    const { rows } = await this.pool.query<{ revision: string }>(this.sql.streamRevision, [streamName]);
+    return rows.length === 0 ? -1 : Number(rows[0].revision);
+  }
+
+  async headPosition(): Promise<number> {
+    this.assertOpen();
+    const { rows } = await this.pool.query<{ head: string }>(this.sql.head);
+    return Number(rows[0].head);
+  }
+
+  async health(): Promise<StoreHealth> {
+    if (this.closed) return { status: 'down', adapter: 'postgres', detail: 'closed' };
+    try {
+      return { status: 'up', adapter: 'postgres', lastPosition: await this.headPosition() };
+    } catch (error) {
+      return { status: 'down', adapter: 'postgres', detail: (error as Error).message };
+    }
+  }
+
+  /** Writes what is queued, ends subscriptions, the listener and the pool. Idempotent. */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closed = true;
+      this.closing = (async () => {
+        await Promise.all([...this.subscriptions].map((s) => s.close()));
+        this.subscriptions.clear();
+        while (this.queue.length > 0 || this.flushScheduled || this.flushing) {
+          await (this.flushing ?? new Promise((resolve) => setImmediate(resolve)));
+        }
+        await this.listener.stop();
+        await this.pool.end();
+      })();
+    }
+    return this.closing;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new EventStoreClosedError();
+  }
+
+  /** Appends made in the same tick go together; later ones wait for the group in flight. */
+  private scheduleFlush(): void {
+    if (this.flushing || this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flushing = this.flushQueue();
+    });
+  }
+
+  private async flushQueue(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        let events = 0;
+        let count = 0;
+        while (count < this.queue.length && (count === 0 || events + this.queue[count].events.length <= MAX_GROUP_EVENTS)) {
+          events += this.queue[count].events.length;
+          count++;
+        }
+        await this.writeGroup(this.queue.splice(0, count));
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** Settles every append of the group; never throws. */
+  private async writeGroup(group: QueuedAppend[]): Promise<void> {
+    let outcomes: AppendOutcome[];
+    try {
+      outcomes = await this.commitGroup(group);
+    } catch (error) {
+      if (group.length === 1) {
+        group[0].reject(error);
+        return;
+      }
+      // One append broke the transaction (or the connection dropped, maybe after committing):
+      // retry each alone, checking every id, so that the others succeed or are recognised as
+      // already written instead of failing with the culprit.
+      for (const append of group) {
+        await this.writeGroup([{ ...append, callerIds: append.events.map((e) => e.id) }]);
+      }
+      return;
+    }
+    group.forEach((append, i) => {
+      const outcome = outcomes[i];
+      if (outcome.ok) append.resolve(outcome.result);
+      else append.reject(outcome.error);
+    });
+  }
+
+  private async commitGroup(group: readonly GroupedAppend[]): Promise<AppendOutcome[]> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      // The lock is taken before the heads are read: the reads then see every earlier commit.
+      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${this.lockKey})`);
+      const plan = await this.planAndWrite(client, group);
+      await client.query('COMMIT');
+      if (plan.rows.length > 0) {
+        this.commitCount++;
+        this.notifier.notify();
+      }
+      return plan.outcomes;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => (broken = true));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /** Reads the heads and stored ids the group needs, decides each append, inserts the rows. */
+  private async planAndWrite(client: pg.ClientBase, group: readonly GroupedAppend[]): Promise<GroupPlan> {
+    const streams = [...new Set(group.map((a) => a.streamName))];
+    const keyStreams: string[] = [];
+    const keyIds: string[] = [];
+    for (const append of group) {
+      for (const id of append.callerIds) {
+        keyStreams.push(append.streamName);
+        keyIds.push(id);
+      }
+    }
+    const { rows } = await client.query<StateRow>({
+      name: `${this.sql.prefix}state`,
+      text: this.sql.state,
+      values: [streams, keyStreams, keyIds],
+    });
+    const revisions = new Map(rows[0].streams.map(([stream, revision]) => [stream, revision]));
+    const existing = new Map<string, Map<string, ExistingEvent>>();
+    for (const [stream, id, revision, position] of rows[0].existing) {
+      let ids = existing.get(stream);
+      if (!ids) existing.set(stream, (ids = new Map()));
+      ids.set(id, { id, revision, position });
+    }
+    const plan = planGroup(group, { head: Number(rows[0].head), revisions, existing });
+    if (plan.rows.length === 0) return plan;
+
+    const n = plan.rows.length;
+    const positions = new Array<number>(n);
+    const names = new Array<string>(n);
+    const revs = new Array<number>(n);
+    const ids = new Array<string>(n);
+    const types = new Array<string>(n);
+    const data = new Array<string>(n);
+    const metadata = new Array<string>(n);
+    plan.rows.forEach((row, i) => {
+      positions[i] = row.position;
+      names[i] = row.streamName;
+      revs[i] = row.revision;
+      ids[i] = row.event.id;
+      types[i] = row.event.type;
+      data[i] = row.event.dataJson;
+      metadata[i] = row.event.metadataJson;
+    });
+    const heads = [...plan.streamHeads];
+    await client.query({
+      name: `${this.sql.prefix}write`,
+      text: this.sql.write,
+      values: [
+        positions,
+        names,
+        revs,
+        ids,
+        types,
+        data,
+        metadata,
+        heads.map(([stream]) => stream),
+        heads.map(([, head]) => head.revision),
+        heads.map(([, head]) => head.position),
+        this.tables.channel,
+        String(plan.head),
+      ],
+    });
+    return plan;
+  }
+}
+
+function statements(t: EventStoreTables) {
+  return {
+    /** Prepared-statement names are per connection; the schema keeps two stores apart. */
+    prefix: `ruche_es_${t.schema}_`,
+    readStreamForwards: `SELECT ${EVENT_COLUMNS} FROM ${t.events}
+      WHERE stream_name = $1 AND revision >= coalesce($2::bigint, 0) ORDER BY revision LIMIT $3`,
+    readStreamBackwards: `SELECT ${EVENT_COLUMNS} FROM ${t.events}
+      WHERE stream_name = $1 AND ($2::bigint IS NULL OR revision <= $2::bigint) ORDER BY revision DESC LIMIT $3`,
+    readAll: `SELECT ${EVENT_COLUMNS} FROM ${t.events} WHERE position > $1 ORDER BY position LIMIT $2`,
+    streamRevision: `SELECT revision FROM ${t.streams} WHERE stream_name = $1`,
+    head: `SELECT coalesce(max(position), 0) AS head FROM ${t.events}`,
+    state: `SELECT
+        (SELECT coalesce(max(position), 0) FROM ${t.events}) AS head,
+        (SELECT coalesce(json_agg(json_build_array(s.stream_name, s.revision)), '[]'::json)
+           FROM ${t.streams} s WHERE s.stream_name = ANY ($1::text[])) AS streams,
+        (SELECT coalesce(json_agg(json_build_array(e.stream_name, e.event_id, e.revision, e.position)), '[]'::json)
+           FROM unnest($2::text[], $3::uuid[]) AS k (stream_name, event_id)
+           JOIN ${t.events} e ON e.stream_name = k.stream_name AND e.event_id = k.event_id) AS existing`,
+    write: `WITH written AS (
+        INSERT INTO ${t.events} (position, stream_name, revision, event_id, type, data, metadata, created_at)
+        SELECT u.position, u.stream_name, u.revision, u.event_id, u.type, u.data::json, u.metadata::json, clock_timestamp()
+          FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], $7::text[])
+            AS u (position, stream_name, revision, event_id, type, data, metadata)
+      ), heads AS (
+        INSERT INTO ${t.streams} AS s (stream_name, category, revision, position, created_at, updated_at)
+        SELECT h.stream_name, split_part(h.stream_name, '-', 1), h.revision, h.position, clock_timestamp(), clock_timestamp()
+          FROM unnest($8::text[], $9::bigint[], $10::bigint[]) AS h (stream_name, revision, position)
+        ON CONFLICT (stream_name) DO UPDATE
+          SET revision = excluded.revision, position = excluded.position, updated_at = excluded.updated_at
+      )
+      SELECT pg_notify($11, $12)`,
+  };
+}
+
+function prepareGroupedAppend(
+  streamName: string,
+  events: readonly EventToAppend[],
+  expected: ExpectedRevision,
+): GroupedAppend {
+  const prepared = prepareAppend(streamName, events, expected);
+  // PostgreSQL stores uuids in lower case; ids are compared as it will give them back.
+  const seen = new Set<string>();
+  const normalised = prepared.map((event, i): PreparedEvent => {
+    if (event.type.includes('\u0000')) {
+      throw new InvalidAppendError(`events[${i}].type`, 'must not contain the NUL character');
+    }
+    const id = event.id.toLowerCase();
+    if (seen.has(id)) throw new InvalidAppendError(`events[${i}].id`, 'appears twice in the same append');
+    seen.add(id);
+    return id === event.id ? event : { ...event, id };
+  });
+  const callerIds = normalised.filter((_, i) => events[i].id !== undefined).map((e) => e.id);
+  return { streamName, events: normalised, expected, callerIds };
+}
+
+function assertCount(name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
+    throw new RangeError(`${name} must be an integer >= 0 (got ${String(value)})`);
+  }
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    id: row.event_id,
+    type: row.type,
+    data: row.data,
+    metadata: row.metadata,
+    streamName: row.stream_name,
+    revision: Number(row.revision),
+    position: Number(row.position),
+    createdAt: row.created_at,
+  };
+}
