@@ -5,3 +5,4 @@ export * from './append-rules.js';
 export * from './catch-up-subscription.js';
 export * from './upcasting.js';
 export * from './sqlite/sqlite-event-store.js';
+export * from './postgres/postgres-event-store.js';
