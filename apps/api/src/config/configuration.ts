@@ -1,0 +1,97 @@
+import path from 'node:path';
+
+/** Ruche's configuration, parsed once from the environment at start-up. */
+export interface RucheConfig {
+  nodeEnv: string;
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  /** PostgreSQL schema holding Ruche's tables (one database can host several instances). */
+  databaseSchema: string;
+  kurrentDbUrl?: string;
+  redisUrl?: string;
+  authMode: 'dev' | 'oidc';
+  seed: 'demo' | 'none';
+  /** Which adapter holds the event log, and which the read models. */
+  eventStore: 'sqlite' | 'postgres' | 'kurrentdb';
+  readStore: 'sqlite' | 'postgres';
+  sqliteFile: string;
+}
+
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function blankToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/**
+ * Validates every variable and reports all problems at once, so a deployment fails fast with
+ * one clear message instead of a surprise later.
+ */
+export function loadConfiguration(env: Env = process.env): RucheConfig {
+  const problems: string[] = [];
+  const nodeEnv = blankToUndefined(env.NODE_ENV) ?? 'development';
+
+  const rawPort = blankToUndefined(env.PORT) ?? '3000';
+  const port = Number(rawPort);
+  if (!/^\d+$/.test(rawPort) || port < 1 || port > 65535) {
+    problems.push(`PORT must be an integer between 1 and 65535 (got "${rawPort}")`);
+  }
+
+  const dataDir = path.resolve(blankToUndefined(env.DATA_DIR) ?? './data');
+
+  const databaseUrl = blankToUndefined(env.DATABASE_URL);
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const databaseSchema = blankToUndefined(env.DATABASE_SCHEMA) ?? 'public';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseSchema)) {
+    problems.push('DATABASE_SCHEMA must be a lower-case SQL identifier');
+  }
+  const kurrentDbUrl = blankToUndefined(env.KURRENTDB_URL);
+  if (kurrentDbUrl && !/^(kurrentdb|esdb|kdb)(\+discover)?:\/\//.test(kurrentDbUrl)) {
+    problems.push('KURRENTDB_URL must be a kurrentdb://, esdb:// or kdb:// connection string');
+  }
+  const redisUrl = blankToUndefined(env.REDIS_URL);
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
+    problems.push('REDIS_URL must be a redis:// or rediss:// URL');
+  }
+
+  const authMode = blankToUndefined(env.AUTH_MODE) ?? 'dev';
+  if (authMode !== 'dev' && authMode !== 'oidc') {
+    problems.push(`AUTH_MODE must be "dev" or "oidc" (got "${authMode}")`);
+  } else if (authMode === 'dev' && nodeEnv === 'production') {
+    problems.push('AUTH_MODE=dev signs in anyone by e-mail and is refused when NODE_ENV=production: set AUTH_MODE=oidc');
+  } else if (authMode === 'oidc') {
+    problems.push('AUTH_MODE=oidc is not available in this version yet: use AUTH_MODE=dev outside production');
+  }
+
+  const seed = blankToUndefined(env.SEED) ?? 'demo';
+  if (seed !== 'demo' && seed !== 'none') problems.push(`SEED must be "demo" or "none" (got "${seed}")`);
+
+  if (problems.length > 0) throw new ConfigurationError(problems);
+
+  return {
+    nodeEnv,
+    port,
+    dataDir,
+    databaseUrl,
+    databaseSchema,
+    kurrentDbUrl,
+    redisUrl,
+    authMode: authMode as 'dev' | 'oidc',
+    seed: seed as 'demo' | 'none',
+    eventStore: kurrentDbUrl ? 'kurrentdb' : databaseUrl ? 'postgres' : 'sqlite',
+    readStore: databaseUrl ? 'postgres' : 'sqlite',
+    sqliteFile: path.join(dataDir, 'ruche.sqlite'),
+  };
+}
+
+export const RUCHE_CONFIG = Symbol('RUCHE_CONFIG');

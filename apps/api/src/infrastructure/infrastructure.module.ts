@@ -1,0 +1,62 @@
+import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { EventStore, Upcaster } from '#ruche/eventstore';
+import { ProjectionRunner, type Projection, type SqlDatabase } from '#ruche/projections';
+import { CLOCK, EVENT_STORE, PROJECTION_RUNNER, READ_DB, systemClock } from '#ruche/platform';
+import { RUCHE_CONFIG, type RucheConfig } from '../config/configuration.js';
+import { openEventStore, openReadDatabase } from './stores.js';
+
+export interface InfrastructureOptions {
+  projections: readonly Projection[];
+  upcasters?: readonly Upcaster[];
+  /** Start the projection runner with the app (tests and the CLI may not want it). */
+  runProjections?: boolean;
+}
+
+const INFRASTRUCTURE_OPTIONS = Symbol('INFRASTRUCTURE_OPTIONS');
+
+/** Owns the store, the read database and the projection runner, and closes them in order. */
+@Global()
+@Module({})
+export class InfrastructureModule implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Infrastructure');
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_DB) private readonly db: SqlDatabase,
+    @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
+    @Inject(INFRASTRUCTURE_OPTIONS) private readonly options: InfrastructureOptions,
+  ) {}
+
+  static forRoot(config: RucheConfig, options: InfrastructureOptions): DynamicModule {
+    return {
+      module: InfrastructureModule,
+      providers: [
+        { provide: RUCHE_CONFIG, useValue: config },
+        { provide: INFRASTRUCTURE_OPTIONS, useValue: options },
+        { provide: CLOCK, useValue: systemClock },
+        { provide: EVENT_STORE, useFactory: () => openEventStore(config, options.upcasters ?? []) },
+        { provide: READ_DB, useFactory: () => openReadDatabase(config) },
+        {
+          provide: PROJECTION_RUNNER,
+          inject: [EVENT_STORE, READ_DB],
+          useFactory: (store: EventStore, db: SqlDatabase) =>
+            new ProjectionRunner({ store, db, projections: [...options.projections] }),
+        },
+      ],
+      exports: [RUCHE_CONFIG, CLOCK, EVENT_STORE, READ_DB, PROJECTION_RUNNER],
+    };
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.options.runProjections !== false) {
+      await this.runner.start();
+      this.logger.log('Projection runner started');
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.runner.stop();
+    await this.store.close();
+    await this.db.close();
+  }
+}

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { v7 as uuidv7 } from 'uuid';
+import type { Actor } from '#ruche/domain-kit';
+import { WrongExpectedVersionError, type EventStore } from '#ruche/eventstore';
+import { CLOCK, EVENT_STORE, handleCommand, loadStream, type Clock } from '#ruche/platform';
+import { parseEmail } from '../email.js';
+import { userDecider } from '../user.decide.js';
+import { userStreamName } from '../user.js';
+
+/** Stream `email-<sha256>` holds the one claim of an e-mail address: its user id. */
+function emailStreamName(email: string): string {
+  return `email-${createHash('sha256').update(email).digest('hex')}`;
+}
+
+export interface ResolvedUser {
+  userId: string;
+  created: boolean;
+  /** Position of the last write made (0 when nothing was written). */
+  position: number;
+}
+
+export interface UserClaims {
+  email: string;
+  displayName?: string;
+  roles?: readonly string[];
+  uai?: string | null;
+}
+
+/**
+ * Finds the user of an e-mail, or registers one. The e-mail is claimed first in its own
+ * stream with `no_stream`, so two concurrent first sign-ins (or invitations) of one address
+ * agree on one user id: the log itself is the unique index, no read model is trusted for it.
+ */
+@Injectable()
+export class UserDirectory {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async resolve(claims: UserClaims, actor: Actor | 'self', correlationId?: string): Promise<ResolvedUser> {
+    const email = parseEmail(claims.email);
+    const stream = emailStreamName(email);
+    let userId = await this.claimedBy(stream);
+    let position = 0;
+    if (!userId) {
+      const candidate = uuidv7();
+      try {
+        const claimed = await this.store.appendToStream(stream, [{ type: 'EmailClaimed', data: { email, userId: candidate } }], {
+          expectedRevision: 'no_stream',
+        });
+        userId = candidate;
+        position = claimed.position;
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersionError)) throw error;
+        userId = (await this.claimedBy(stream))!;
+      }
+    }
+    // The user stream may be missing if a previous attempt stopped between the two appends.
+    const user = await loadStream(this.store, userStreamName(userId), userDecider);
+    if (user.state.status === 'registered') return { userId, created: false, position: Math.max(position, user.position) };
+    const by = actor === 'self' ? { userId, roles: [], uai: undefined } : actor;
+    const result = await handleCommand(
+      this.store,
+      userStreamName(userId),
+      userDecider,
+      {
+        type: 'RegisterUser',
+        data: { userId, email, displayName: claims.displayName, roles: claims.roles, uai: claims.uai },
+        metadata: { actor: by, now: this.clock.now(), correlationId },
+      },
+      { userId: by.userId, correlationId },
+    );
+    return { userId, created: true, position: result.position };
+  }
+
+  private async claimedBy(stream: string): Promise<string | undefined> {
+    const [claim] = await this.store.readStream(stream, { maxCount: 1 });
+    return claim ? (claim.data as { userId: string }).userId : undefined;
+  }
+}
