@@ -272,6 +272,32 @@ describe('SqliteEventStore: group commit', () => {
     expect((await store.readAll()).map((e) => e.position)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('undoes alone an append that fails halfway through its events, committing the rest of its group', async () => {
+    const filename = freshFile();
+    const store = openStore(filename);
+    // A real failure in the middle of a batch: a trigger (as a read model sharing the file could
+    // install) aborts the insert of the second event, after the first one was written.
+    const raw = new Sqlite(filename);
+    raw.exec(`CREATE TRIGGER poison BEFORE INSERT ON es_events WHEN NEW.type = 'Poison'
+              BEGIN SELECT RAISE(ABORT, 'poisoned event'); END`);
+    raw.close();
+    const s = stream();
+    const outcomes = await Promise.allSettled([
+      store.appendToStream(s, [tick(0)]),
+      store.appendToStream(s, [tick(1), { type: 'Poison', data: {} }]),
+      store.appendToStream(s, [tick(2)]),
+    ]);
+    expect(store.commitCount).toBe(1);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ message: expect.stringContaining('poisoned event') });
+    const events = await store.readStream(s);
+    expect(events.map((e) => [e.data, e.revision, e.position])).toEqual([
+      [{ n: 0 }, 0, 1],
+      [{ n: 2 }, 1, 2],
+    ]);
+    expect(await store.streamRevision(s)).toBe(1);
+  });
+
   it('groups the appends of concurrent callers that each await their previous one', async () => {
     const store = openStore();
     const callers = 8;
@@ -352,7 +378,7 @@ describe('SqliteEventStore: two connections on one file', () => {
           const results: AppendResult[] = [];
           for (let i = 0; i < perStore / 4; i++) {
             const onShared = i % 3 === 0;
-            const result = onShared
+            const result: AppendResult = onShared
               ? await store.appendToStream(shared, [{ type: 'Ticked', data: { name, caller, i } }], { expectedRevision: 'any' })
               : await store.appendToStream(own, [{ type: 'Ticked', data: { name, caller, i } }], { expectedRevision: expected });
             if (!onShared) expected = result.nextExpectedRevision;
