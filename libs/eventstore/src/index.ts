@@ -6,3 +6,4 @@ export * from './catch-up-subscription.js';
 export * from './upcasting.js';
 export * from './sqlite/sqlite-event-store.js';
 export * from './postgres/postgres-event-store.js';
+export * from './kurrentdb/kurrentdb-event-store.js';
