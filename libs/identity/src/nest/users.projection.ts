@@ -1,13 +1,13 @@
 import type { RecordedEvent } from '#ruche/eventstore';
-import type { Projection, SqlExecutor, TableNames } from '#ruche/projections';
+import type { PhysicalTables, Projection, SqlExecutor } from '#ruche/projections';
 import type { UserEvent } from '../user.js';
 
 /** The users read model: who is who, for sign-in, member lists and invitations. */
-export const usersProjection: Projection = {
+export const usersProjection: Projection<'users'> = {
   name: 'users',
   version: 1,
   tables: ['users'],
-  async createTables(db: SqlExecutor, t: TableNames): Promise<void> {
+  async createTables(db: SqlExecutor, t: PhysicalTables<'users'>): Promise<void> {
     await db.execute(
       `CREATE TABLE IF NOT EXISTS ${t.users} (
          id TEXT PRIMARY KEY,
@@ -20,7 +20,7 @@ export const usersProjection: Projection = {
        )`,
     );
   },
-  async apply(recorded: RecordedEvent, tx: SqlExecutor, t: TableNames): Promise<void> {
+  async apply(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<'users'>): Promise<void> {
     const event = recorded as unknown as UserEvent;
     switch (event.type) {
       case 'UserRegistered': {

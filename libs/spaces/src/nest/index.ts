@@ -1,0 +1,7 @@
+export * from './space.commands.js';
+export * from './space.queries.js';
+export * from './space-access.reader.js';
+export * from './space-activity.projection.js';
+export * from './spaces.projection.js';
+export * from './spaces.dto.js';
+export * from './spaces.module.js';

@@ -1,0 +1,127 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
+import { CommandBus, QueryBus } from '@nestjs/cqrs';
+import { ApiCookieAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, type SignedInUser } from '#ruche/identity';
+import { MinPositionInterceptor, PageQueryDto } from '#ruche/platform';
+import type { SpaceKind } from '../space.js';
+import { CreateSpaceCommand, DecideOnSpaceCommand, InviteMemberCommand, type Landed } from './space.commands.js';
+import {
+  GetSpaceQuery,
+  ListJoinRequestsQuery,
+  ListMembersQuery,
+  ListSpacesQuery,
+  SpaceActivityQuery,
+} from './space.queries.js';
+import {
+  AddMemberDto,
+  ChangeRoleDto,
+  CreateSpaceDto,
+  LandedDto,
+  ListSpacesQueryDto,
+  SpaceIdParams,
+  SpaceMemberParams,
+  UpdateSpaceDto,
+} from './spaces.dto.js';
+
+/** API.md, "Spaces and members". Thin: validate, send a command or a query, answer. */
+@ApiTags('spaces')
+@ApiCookieAuth()
+@UseInterceptors(MinPositionInterceptor)
+@Controller('api/spaces')
+export class SpacesController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: QueryBus,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a space; the creator becomes its first manager' })
+  @ApiCreatedResponse({ type: LandedDto })
+  create(@Body() body: CreateSpaceDto, @CurrentUser() user: SignedInUser): Promise<Landed> {
+    return this.commands.execute(new CreateSpaceCommand(body, user));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'Spaces the caller may see; filters kind, uai, q' })
+  list(@Query() query: ListSpacesQueryDto, @CurrentUser() user: SignedInUser) {
+    return this.queries.execute(new ListSpacesQuery(user, { ...query, kind: query.kind as SpaceKind | undefined }));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'The space, with myRole' })
+  get(@Param() { id }: SpaceIdParams, @CurrentUser() user: SignedInUser) {
+    return this.queries.execute(new GetSpaceQuery(user, id));
+  }
+
+  @Patch(':id')
+  @ApiOperation({ summary: 'Change name, description or visibility (manager)' })
+  @ApiOkResponse({ type: LandedDto })
+  update(@Param() { id }: SpaceIdParams, @Body() body: UpdateSpaceDto, @CurrentUser() user: SignedInUser): Promise<Landed> {
+    return this.commands.execute(new DecideOnSpaceCommand('UpdateSpace', { spaceId: id, ...body }, user));
+  }
+
+  @Get(':id/members')
+  @ApiOperation({ summary: 'Members with roles' })
+  members(@Param() { id }: SpaceIdParams, @Query() page: PageQueryDto, @CurrentUser() user: SignedInUser) {
+    return this.queries.execute(new ListMembersQuery(user, id, page.limit, page.cursor));
+  }
+
+  @Post(':id/members')
+  @ApiOperation({ summary: 'Add a member by e-mail, registering them if new (manager)' })
+  @ApiCreatedResponse({ type: LandedDto })
+  addMember(@Param() { id }: SpaceIdParams, @Body() body: AddMemberDto, @CurrentUser() user: SignedInUser) {
+    return this.commands.execute(new InviteMemberCommand(id, body.email, body.role, user));
+  }
+
+  @Patch(':id/members/:userId')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Change a member's role (manager; the last manager cannot be demoted)" })
+  @ApiOkResponse({ type: LandedDto })
+  changeRole(@Param() { id, userId }: SpaceMemberParams, @Body() body: ChangeRoleDto, @CurrentUser() user: SignedInUser): Promise<Landed> {
+    return this.commands.execute(new DecideOnSpaceCommand('ChangeMemberRole', { spaceId: id, userId, role: body.role }, user));
+  }
+
+  @Delete(':id/members/:userId')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Remove a member (manager) or leave (self)' })
+  @ApiOkResponse({ type: LandedDto })
+  removeMember(@Param() { id, userId }: SpaceMemberParams, @CurrentUser() user: SignedInUser): Promise<Landed> {
+    return this.commands.execute(new DecideOnSpaceCommand('RemoveMember', { spaceId: id, userId }, user));
+  }
+
+  @Post(':id/join')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Public: become contributor; restricted: ask to join' })
+  @ApiOkResponse({ type: LandedDto })
+  join(@Param() { id }: SpaceIdParams, @CurrentUser() user: SignedInUser): Promise<Landed> {
+    return this.commands.execute(new DecideOnSpaceCommand('JoinSpace', { spaceId: id }, user));
+  }
+
+  @Get(':id/join-requests')
+  @ApiOperation({ summary: 'Pending join requests (manager)' })
+  joinRequests(@Param() { id }: SpaceIdParams, @Query() page: PageQueryDto, @CurrentUser() user: SignedInUser) {
+    return this.queries.execute(new ListJoinRequestsQuery(user, id, page.limit, page.cursor));
+  }
+
+  @Post(':id/join-requests/:userId/approve')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Approve a join request (manager)' })
+  @ApiOkResponse({ type: LandedDto })
+  approve(@Param() { id, userId }: SpaceMemberParams, @CurrentUser() user: SignedInUser): Promise<Landed> {
+    return this.commands.execute(new DecideOnSpaceCommand('ApproveJoinRequest', { spaceId: id, userId }, user));
+  }
+
+  @Post(':id/join-requests/:userId/reject')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Reject a join request (manager)' })
+  @ApiOkResponse({ type: LandedDto })
+  reject(@Param() { id, userId }: SpaceMemberParams, @CurrentUser() user: SignedInUser): Promise<Landed> {
+    return this.commands.execute(new DecideOnSpaceCommand('RejectJoinRequest', { spaceId: id, userId }, user));
+  }
+
+  @Get(':id/activity')
+  @ApiOperation({ summary: "The space's recent events, newest first" })
+  activity(@Param() { id }: SpaceIdParams, @Query() page: PageQueryDto, @CurrentUser() user: SignedInUser) {
+    return this.queries.execute(new SpaceActivityQuery(user, id, page.limit, page.cursor));
+  }
+}
