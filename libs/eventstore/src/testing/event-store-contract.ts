@@ -468,6 +468,17 @@ export function describeEventStoreContract(
         SLOW_MS,
       );
 
+      it('starts at the beginning of the log by default', async () => {
+        await store.appendToStream(freshStream(), events(1));
+        const [first] = await store.readAll({ maxCount: 1 });
+        const collector = new SubscriptionCollector(store.subscribeToAll());
+        await collector.until((r) => r.length >= 1, 'the first event of the log');
+        await collector.subscription.close();
+        await within(collector.done, WAIT_MS, 'the subscription to end after close()');
+        expect(collector.received[0]!.id).toBe(first!.id);
+        expect(collector.received[0]!.position).toBe(first!.position);
+      });
+
       it('ends when the consumer breaks out of the loop', async () => {
         const head = await store.headPosition();
         await store.appendToStream(freshStream(), events(3));
@@ -702,6 +713,10 @@ export function describeEventStoreContract(
           const acknowledged: string[] = [];
           let conflicts = 0;
           const started = Date.now();
+          // A subscription live through the whole storm: where positions can become visible out
+          // of order (late commits), it would skip events that readAll later shows.
+          const head = await store.headPosition();
+          const live = new SubscriptionCollector(store.subscribeToAll({ fromPosition: head }));
 
           const writer = async (w: number): Promise<void> => {
             for (let i = 0; i < APPENDS; i++) {
@@ -743,6 +758,14 @@ export function describeEventStoreContract(
           expect(storedIds).toHaveLength(WRITERS * APPENDS);
           expect(new Set(storedIds).size).toBe(storedIds.length);
           expect(new Set(storedIds)).toEqual(new Set(acknowledged));
+
+          const all = await store.readAll({ fromPosition: head });
+          expect(all).toHaveLength(WRITERS * APPENDS);
+          expectStrictlyIncreasing(all.map((e) => e.position));
+          await live.sawPosition(all.at(-1)!.position, 'the last concurrent append');
+          await live.subscription.close();
+          await within(live.done, WAIT_MS, 'the subscription to end after close()');
+          expect(live.received.map((e) => e.position)).toEqual(all.map((e) => e.position));
         },
         CONCURRENCY_MS,
       );
