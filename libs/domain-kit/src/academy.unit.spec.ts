@@ -48,7 +48,7 @@ describe('text rules', () => {
     expect(requireText('🐝'.repeat(120), 'name', { min: 1, max: 120 })).toHaveLength(240);
   });
 
-  it.each([
+  it.each<[unknown, string]>([
     ['   ', 'too short'],
     ['x'.repeat(121), 'too long'],
     [12, 'not a string'],
