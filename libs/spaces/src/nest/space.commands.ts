@@ -33,6 +33,8 @@ export class CreateSpaceCommand extends Command<Landed> {
     readonly input: CreateSpaceInput,
     readonly actor: Actor,
     readonly correlationId?: string,
+    /** A fixed id, for seeds that must be re-runnable; requests always get a fresh UUIDv7. */
+    readonly spaceId?: string,
   ) {
     super();
   }
@@ -70,8 +72,7 @@ export class CreateSpaceHandler implements ICommandHandler<CreateSpaceCommand> {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async execute({ input, actor, correlationId }: CreateSpaceCommand): Promise<Landed> {
-    const spaceId = uuidv7();
+  async execute({ input, actor, correlationId, spaceId = uuidv7() }: CreateSpaceCommand): Promise<Landed> {
     const parent = input.parentSpaceId
       ? lookupParentSpace((await loadStream(this.store, spaceStreamName(input.parentSpaceId), spaceDecider)).state, actor)
       : undefined;

@@ -1,0 +1,115 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { DomainError, type Actor } from '#ruche/domain-kit';
+import { UserDirectory } from '#ruche/identity';
+import { CreateSpaceCommand, DecideOnSpaceCommand, InviteMemberCommand } from '#ruche/spaces';
+
+/** The demo académie's people: sign in as any of them with POST /api/auth/dev-login. */
+export const DEMO_PERSONAS = [
+  { key: 'dane', email: 'dane@ac-demo.fr', displayName: 'Dominique Durand (DANE)', roles: ['dane'] },
+  { key: 'cmine', email: 'cmine.nice@ac-demo.fr', displayName: 'Claire Martin (CMINE)', roles: ['cmine'] },
+  { key: 'rrupnMoulin', email: 'rrupn.0061234X@ac-demo.fr', displayName: 'Rémi Roux (RRUPN)', roles: ['rrupn', 'enseignant'], uai: '0061234X' },
+  { key: 'chefMoulin', email: 'chef.0061234X@ac-demo.fr', displayName: 'Sophie Bernard (principale)', roles: ['chef_etablissement'], uai: '0061234X' },
+  { key: 'rrupnCurie', email: 'rrupn.0830042K@ac-demo.fr', displayName: 'Inès Garcia (RRUPN)', roles: ['rrupn', 'enseignant'], uai: '0830042K' },
+  { key: 'referentPix', email: 'referent.pix@ac-demo.fr', displayName: 'Paul Petit (référent PIX)', roles: ['referent_pix', 'enseignant'], uai: '0061234X' },
+  { key: 'prof', email: 'prof.sciences@ac-demo.fr', displayName: 'Léa Moreau (professeure)', roles: ['enseignant'], uai: '0830042K' },
+] as const;
+
+type PersonaKey = (typeof DEMO_PERSONAS)[number]['key'];
+
+/** Fixed ids: running the seed again finds everything in place and writes nothing. */
+export const DEMO_SPACES = {
+  tribuPix: '01936000-0000-7000-8000-000000000001',
+  moulin: '01936000-0000-7000-8000-000000000002',
+  curie: '01936000-0000-7000-8000-000000000003',
+  ia: '01936000-0000-7000-8000-000000000004',
+  referents: '01936000-0000-7000-8000-000000000005',
+} as const;
+
+export interface SeedProgress {
+  (done: number, total: number, label: string): void;
+}
+
+/**
+ * Writes the demo académie through the same commands the API uses, so the seed obeys every
+ * rule and produces the same events a user would.
+ */
+export async function seedDemoAcademy(app: INestApplicationContext, progress: SeedProgress = () => undefined): Promise<void> {
+  const commands = app.get(CommandBus);
+  const directory = app.get(UserDirectory);
+  const steps: Array<[string, () => Promise<unknown>]> = [];
+  const people = new Map<PersonaKey, Actor>();
+
+  for (const persona of DEMO_PERSONAS) {
+    steps.push([
+      `personne ${persona.displayName}`,
+      async () => {
+        const { userId } = await directory.resolve(
+          { email: persona.email, displayName: persona.displayName, roles: [...persona.roles], uai: 'uai' in persona ? persona.uai : undefined },
+          'self',
+        );
+        people.set(persona.key, { userId, roles: [...persona.roles], uai: 'uai' in persona ? persona.uai : undefined });
+      },
+    ]);
+  }
+  const who = (key: PersonaKey): Actor => people.get(key)!;
+  const space = (id: string, by: PersonaKey, input: CreateSpaceCommand['input']) =>
+    steps.push([`espace ${input.name}`, () => ignoreExisting(commands.execute(new CreateSpaceCommand(input, who(by), 'seed', id)))]);
+  const member = (spaceId: string, by: PersonaKey, email: string, role: string) =>
+    steps.push([`membre ${email}`, () => ignoreExisting(commands.execute(new InviteMemberCommand(spaceId, email, role, who(by), 'seed')))]);
+  const join = (spaceId: string, by: PersonaKey) =>
+    steps.push([`adhésion`, () => commands.execute(new DecideOnSpaceCommand('JoinSpace', { spaceId }, who(by), 'seed'))]);
+
+  space(DEMO_SPACES.tribuPix, 'dane', {
+    name: 'TRIBU PIX académique',
+    kind: 'academic',
+    visibility: 'public',
+    description: "L'espace de tous les acteurs du déploiement de PIX dans l'académie : actualités, ressources, entraide.",
+  });
+  space(DEMO_SPACES.moulin, 'rrupnMoulin', {
+    name: 'Collège Jean Moulin — Nice',
+    kind: 'establishment',
+    visibility: 'restricted',
+    uai: '0061234X',
+    parentSpaceId: DEMO_SPACES.tribuPix,
+    description: "L'espace numérique de l'équipe du collège : PIX, ENT, équipements.",
+  });
+  space(DEMO_SPACES.curie, 'rrupnCurie', {
+    name: 'Lycée Marie Curie — Toulon',
+    kind: 'establishment',
+    visibility: 'private',
+    uai: '0830042K',
+    parentSpaceId: DEMO_SPACES.tribuPix,
+  });
+  space(DEMO_SPACES.ia, 'cmine', {
+    name: "Usages de l'IA en classe",
+    kind: 'thematic',
+    visibility: 'public',
+    description: 'Partage de pratiques et de points de vigilance.',
+  });
+  space(DEMO_SPACES.referents, 'dane', { name: 'Référents PIX du 06', kind: 'thematic', visibility: 'restricted' });
+  member(DEMO_SPACES.moulin, 'rrupnMoulin', 'referent.pix@ac-demo.fr', 'contributor');
+  member(DEMO_SPACES.moulin, 'rrupnMoulin', 'chef.0061234X@ac-demo.fr', 'manager');
+  member(DEMO_SPACES.curie, 'rrupnCurie', 'prof.sciences@ac-demo.fr', 'contributor');
+  member(DEMO_SPACES.referents, 'dane', 'referent.pix@ac-demo.fr', 'contributor');
+  join(DEMO_SPACES.tribuPix, 'rrupnMoulin');
+  join(DEMO_SPACES.tribuPix, 'rrupnCurie');
+  join(DEMO_SPACES.tribuPix, 'referentPix');
+  join(DEMO_SPACES.ia, 'prof');
+  join(DEMO_SPACES.referents, 'rrupnCurie');
+
+  for (const [index, [label, run]] of steps.entries()) {
+    await run();
+    progress(index + 1, steps.length, label);
+  }
+}
+
+/** Re-running the seed meets its own earlier writes: an existing space or member is fine. */
+async function ignoreExisting(work: Promise<unknown>): Promise<void> {
+  try {
+    await work;
+  } catch (error) {
+    if (error instanceof DomainError && error.code === 'CONFLICT') return;
+    throw error;
+  }
+}
