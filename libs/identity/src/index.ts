@@ -2,3 +2,4 @@ export { GLOBAL_ROLES, type GlobalRole, isGlobalRole, hasRole, normaliseUai, isV
 export * from './email.js';
 export * from './user.js';
 export * from './user.decide.js';
+export * from './nest/index.js';
