@@ -1,0 +1,276 @@
+import { randomUUID } from 'node:crypto';
+import type { EventStore, RecordedEvent } from '#ruche/eventstore';
+import type { SqlDatabase, SqlExecutor } from './sql-database.js';
+import { initializeProjection, loadCheckpoint } from './projection-checkpoints.js';
+import { liveTables, SHADOW_SUFFIX, shadowTables, type Projection } from './projection.js';
+
+export interface RebuildProgress {
+  phase: 'replay' | 'swap' | 'done';
+  /** Position of the last event the shadow tables include. */
+  position: number;
+  /** Head of the log when last looked at. */
+  head: number;
+}
+
+export interface RebuildOptions {
+  onProgress?: (progress: RebuildProgress) => void;
+  /** Aborting stops the rebuild between two batches; the live tables stay as they were. */
+  signal?: AbortSignal;
+}
+
+export interface RebuildResult {
+  name: string;
+  /** Checkpoint of the swapped-in tables. */
+  position: number;
+  /** Events replayed into the shadow tables. */
+  events: number;
+  /** Generation of the checkpoint after the swap. */
+  generation: number;
+  durationMs: number;
+}
+
+export interface RebuildContext {
+  db: SqlDatabase;
+  store: EventStore;
+  projection: Projection;
+  batchSize: number;
+  clock: () => Date;
+  /** A rebuild silent for longer than this may be taken over (its process died). */
+  staleAfterMs: number;
+}
+
+/** Another rebuild of the projection is running (in this or another process). */
+export class RebuildInProgressError extends Error {
+  constructor(
+    readonly projection: string,
+    readonly heartbeat: string | null,
+  ) {
+    super(`Projection ${projection} is already being rebuilt (last sign of life ${heartbeat ?? 'unknown'})`);
+    this.name = 'RebuildInProgressError';
+  }
+}
+
+/** The rebuild lost its claim (another one took over) or was aborted; nothing was swapped. */
+export class RebuildAbortedError extends Error {
+  constructor(
+    readonly projection: string,
+    reason: string,
+  ) {
+    super(`Rebuild of ${projection} stopped: ${reason}`);
+    this.name = 'RebuildAbortedError';
+  }
+}
+
+/** The projection's `apply` threw during the replay; the live tables stay as they were. */
+export class RebuildFailedError extends Error {
+  constructor(
+    readonly projection: string,
+    readonly position: number,
+    cause: unknown,
+  ) {
+    super(`Rebuild of ${projection} failed at position ${position}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    this.name = 'RebuildFailedError';
+  }
+}
+
+/**
+ * Rebuilds a projection from position 0 without stopping the service, possibly from another
+ * process than the one running its live runner (the CLI beside the API). The checkpoint row is
+ * the only coordination, so it works the same on SQLite and PostgreSQL:
+ *
+ * 1. Claim: `rebuild_owner` is set to a fresh token (refused while another rebuild's heartbeat
+ *    is fresh), and empty shadow tables `<table>__rebuild` are created.
+ * 2. Replay: the log is read from 0 in batches, each applied to the shadow tables in one
+ *    transaction that also records the rebuild's progress and heartbeat, and checks that the
+ *    token still owns the claim. Meanwhile live runners go on writing the live tables, and
+ *    queries keep reading them.
+ * 3. Swap, once the shadow has caught up with the head: one transaction bumps the checkpoint's
+ *    `generation`, sets its position to the shadow's (only if the live checkpoint is not ahead
+ *    of it: otherwise catch up further and try again, so a checkpoint never goes backwards),
+ *    drops the live tables and renames the shadow ones in, renaming their indexes too.
+ *    Every live runner's batch transaction starts by moving the checkpoint *only if its
+ *    generation and position are the ones it holds*: on PostgreSQL that statement waits for
+ *    the swap's row lock, then matches nothing; on SQLite the transactions are serialised by the
+ *    file's write lock. Either way the runner's batch is rolled back, and it reloads its
+ *    checkpoint and resubscribes from the new position: no event is lost or applied twice.
+ * A rebuild that fails or is aborted drops its shadow tables and releases its claim.
+ */
+export async function rebuildProjection(context: RebuildContext, options: RebuildOptions = {}): Promise<RebuildResult> {
+  const { db, store, projection, batchSize, clock } = context;
+  const started = Date.now();
+  const token = randomUUID();
+  const shadow = shadowTables(projection);
+  const now = (): string => clock().toISOString();
+  const report = (progress: RebuildProgress): void => {
+    try {
+      options.onProgress?.(progress);
+    } catch {
+      // A broken progress bar must not break the rebuild.
+    }
+  };
+  const checkAbort = (): void => {
+    if (options.signal?.aborted) throw new RebuildAbortedError(projection.name, 'aborted');
+  };
+
+  await initializeProjection(db, projection, now());
+  await claim(context, token, now());
+  let position = 0;
+  let events = 0;
+  try {
+    let head = await store.headPosition();
+    report({ phase: 'replay', position, head });
+
+    const replayBatch = async (): Promise<number> => {
+      checkAbort();
+      const batch = await store.readAll({ fromPosition: position, maxCount: batchSize });
+      if (batch.length === 0) return 0;
+      const last = batch[batch.length - 1]!.position;
+      head = Math.max(head, last);
+      await db.transaction(async (tx) => {
+        await applyAll(projection, batch, tx, shadow);
+        const owned = await tx.execute(
+          `UPDATE projection_checkpoints SET rebuild_position = $1, rebuild_head = $2, rebuild_heartbeat = $3
+           WHERE name = $4 AND rebuild_owner = $5`,
+          [last, head, now(), projection.name, token],
+        );
+        if (owned.rowCount === 0) throw new RebuildAbortedError(projection.name, 'another rebuild took over');
+      });
+      position = last;
+      events += batch.length;
+      report({ phase: 'replay', position, head });
+      if (position >= head) head = Math.max(head, await store.headPosition());
+      return batch.length;
+    };
+
+    // Replay until a batch comes back short: the shadow is then within a batch of the head.
+    while ((await replayBatch()) === batchSize);
+
+    for (;;) {
+      const live = await loadCheckpoint(db, projection.name);
+      if (live && live.position > position) {
+        while (position < live.position && (await replayBatch()) > 0);
+        continue;
+      }
+      report({ phase: 'swap', position, head });
+      checkAbort();
+      const generation = await swap(context, token, position, now());
+      if (generation !== undefined) {
+        report({ phase: 'done', position, head: Math.max(head, position) });
+        return { name: projection.name, position, events, generation, durationMs: Date.now() - started };
+      }
+      // The live runner moved past the shadow meanwhile: catch up with it and try again.
+      await replayBatch();
+    }
+  } catch (error) {
+    await release(context, token).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function applyAll(
+  projection: Projection,
+  batch: readonly RecordedEvent[],
+  tx: SqlExecutor,
+  tables: Readonly<Record<string, string>>,
+): Promise<void> {
+  for (const event of batch) {
+    try {
+      await projection.apply(event, tx, tables);
+    } catch (error) {
+      throw new RebuildFailedError(projection.name, event.position, error);
+    }
+  }
+}
+
+async function claim(context: RebuildContext, token: string, now: string): Promise<void> {
+  const { db, projection } = context;
+  const staleBefore = new Date(Date.parse(now) - context.staleAfterMs).toISOString();
+  await db.transaction(async (tx) => {
+    const claimed = await tx.execute(
+      `UPDATE projection_checkpoints
+       SET rebuild_owner = $1, rebuild_position = 0, rebuild_head = NULL, rebuild_heartbeat = $2
+       WHERE name = $3 AND (rebuild_owner IS NULL OR rebuild_heartbeat IS NULL OR rebuild_heartbeat < $4)`,
+      [token, now, projection.name, staleBefore],
+    );
+    if (claimed.rowCount === 0) {
+      const row = await loadCheckpoint(tx, projection.name);
+      throw new RebuildInProgressError(projection.name, row?.rebuild_heartbeat ?? null);
+    }
+    const shadow = shadowTables(projection);
+    for (const table of projection.tables) await tx.execute(`DROP TABLE IF EXISTS ${shadow[table]}`);
+    await projection.createTables(tx, shadow);
+  });
+}
+
+/** The swap transaction; undefined when the live checkpoint is ahead of the shadow. */
+async function swap(context: RebuildContext, token: string, position: number, now: string): Promise<number | undefined> {
+  const { db, projection } = context;
+  return db.transaction(async (tx) => {
+    const moved = await tx.execute(
+      `UPDATE projection_checkpoints
+       SET generation = generation + 1, position = $1, version = $2, status = 'running', error = NULL,
+           failed_position = NULL, rebuild_owner = NULL, rebuild_position = NULL, rebuild_head = NULL,
+           rebuild_heartbeat = NULL, updated_at = $3
+       WHERE name = $4 AND rebuild_owner = $5 AND position <= $1`,
+      [position, projection.version, now, projection.name, token],
+    );
+    const row = await loadCheckpoint(tx, projection.name);
+    if (moved.rowCount === 0) {
+      if (row?.rebuild_owner !== token) throw new RebuildAbortedError(projection.name, 'another rebuild took over');
+      return undefined;
+    }
+    const live = liveTables(projection);
+    const shadow = shadowTables(projection);
+    for (const table of projection.tables) {
+      await tx.execute(`DROP TABLE IF EXISTS ${live[table]}`);
+      await tx.execute(`ALTER TABLE ${shadow[table]} RENAME TO ${live[table]}`);
+      await renameShadowIndexes(tx, db.dialect, live[table]!);
+    }
+    return row!.generation;
+  });
+}
+
+/**
+ * Index names embed their table's physical name; after the rename the shadow's indexes still
+ * say `<table>__rebuild…`, and the next rebuild's shadow would collide with them.
+ * PostgreSQL renames them in place; SQLite cannot, so they are recreated under the live name.
+ */
+async function renameShadowIndexes(tx: SqlExecutor, dialect: SqlDatabase['dialect'], table: string): Promise<void> {
+  const shadowName = `${table}${SHADOW_SUFFIX}`;
+  if (dialect === 'postgres') {
+    const indexes = await tx.query<{ indexname: string }>(
+      'SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1',
+      [table],
+    );
+    for (const { indexname } of indexes) {
+      if (!indexname.includes(shadowName)) continue;
+      await tx.execute(`ALTER INDEX "${indexname}" RENAME TO "${indexname.replace(shadowName, table)}"`);
+    }
+    return;
+  }
+  const indexes = await tx.query<{ name: string; sql: string }>(
+    `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL`,
+    [table],
+  );
+  for (const { name, sql } of indexes) {
+    if (!name.includes(shadowName)) continue;
+    await tx.execute(`DROP INDEX "${name}"`);
+    await tx.execute(sql.replace(name, name.replace(shadowName, table)));
+  }
+}
+
+/** Gives up a claim: drops the shadow tables and clears the rebuild columns, if still ours. */
+async function release(context: RebuildContext, token: string): Promise<void> {
+  const { db, projection } = context;
+  await db.transaction(async (tx) => {
+    const released = await tx.execute(
+      `UPDATE projection_checkpoints
+       SET rebuild_owner = NULL, rebuild_position = NULL, rebuild_head = NULL, rebuild_heartbeat = NULL
+       WHERE name = $1 AND rebuild_owner = $2`,
+      [projection.name, token],
+    );
+    if (released.rowCount === 0) return;
+    const shadow = shadowTables(projection);
+    for (const table of projection.tables) await tx.execute(`DROP TABLE IF EXISTS ${shadow[table]}`);
+  });
+}

@@ -1,0 +1,51 @@
+import type { RecordedEvent } from '#ruche/eventstore';
+import { assertIdentifier, type SqlExecutor } from './sql-database.js';
+
+/** Logical table name → the physical table to use now (itself, or its rebuild shadow). */
+export type PhysicalTables<Table extends string = string> = Readonly<Record<Table, string>>;
+
+/**
+ * A read model built from the event log. It owns its tables and writes them only from `apply`,
+ * one event at a time, inside the runner's transaction (which also moves its checkpoint).
+ *
+ * Tables are always addressed through `physical`: a rebuild runs `createTables` and `apply` on
+ * shadow tables (`<table>__rebuild`), then swaps them in. Index names must contain the table's
+ * physical name (`${t.topics}_by_space`), so that shadow and live indexes never collide.
+ * `apply` must be deterministic (no clock, no randomness, no I/O but `tx`): replaying the log
+ * gives the same tables.
+ */
+export interface Projection<Table extends string = string> {
+  /** Stable name, the key of its checkpoint (lower-case snake_case). */
+  readonly name: string;
+  /** Bump it whenever `createTables` or `apply` changes: the runner then rebuilds it on start. */
+  readonly version: number;
+  /** Logical names of the tables it owns (lower-case snake_case). */
+  readonly tables: readonly Table[];
+  /** Creates its tables (and their indexes) under their physical names. */
+  createTables(db: SqlExecutor, physical: PhysicalTables<Table>): Promise<void>;
+  /** Writes the read model for one event; events it does not care about are ignored. */
+  apply(event: RecordedEvent, tx: SqlExecutor, physical: PhysicalTables<Table>): Promise<void>;
+}
+
+export const SHADOW_SUFFIX = '__rebuild';
+
+export function liveTables<Table extends string>(projection: Projection<Table>): PhysicalTables<Table> {
+  return Object.fromEntries(projection.tables.map((t) => [t, t])) as unknown as Record<Table, string>;
+}
+
+export function shadowTables<Table extends string>(projection: Projection<Table>): PhysicalTables<Table> {
+  return Object.fromEntries(projection.tables.map((t) => [t, `${t}${SHADOW_SUFFIX}`])) as unknown as Record<Table, string>;
+}
+
+export function assertValidProjection(projection: Projection): void {
+  assertIdentifier(projection.name, 'projection name');
+  if (!Number.isSafeInteger(projection.version) || projection.version < 1) {
+    throw new Error(`Projection ${projection.name}: version must be an integer >= 1`);
+  }
+  if (projection.tables.length === 0) throw new Error(`Projection ${projection.name} owns no table`);
+  for (const table of projection.tables) {
+    assertIdentifier(table, 'table name');
+    if (table.length + SHADOW_SUFFIX.length > 63) throw new Error(`Table name ${table} is too long for its shadow`);
+    if (table.endsWith(SHADOW_SUFFIX)) throw new Error(`Table name ${table} must not end in ${SHADOW_SUFFIX}`);
+  }
+}

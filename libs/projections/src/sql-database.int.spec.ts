@@ -1,0 +1,170 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { postgresService, testDatabaseUrl, uniqueSchema } from '#ruche/eventstore/testing';
+import { openPostgresDatabase, openSqliteDatabase, type SqlDatabase } from '#ruche/projections';
+
+const postgres = await postgresService();
+
+function portDescribe(label: string, open: () => Promise<SqlDatabase>, dispose: () => Promise<void>): void {
+  describe(`SqlDatabase on ${label}`, () => {
+    let db: SqlDatabase;
+
+    beforeAll(async () => {
+      db = await open();
+      await db.execute('CREATE TABLE items (id TEXT PRIMARY KEY, n BIGINT NOT NULL, label TEXT)');
+    });
+    afterAll(async () => {
+      await db.close();
+      await dispose();
+    });
+    beforeEach(async () => {
+      await db.execute('DELETE FROM items');
+    });
+
+    it('binds $n placeholders by number, several times and out of order', async () => {
+      const row = await db.queryOne<{ a: string; b: string; c: string }>('SELECT $2 AS a, $1 AS b, $2 AS c', ['one', 'two']);
+      expect(row).toEqual({ a: 'two', b: 'one', c: 'two' });
+    });
+
+    it('leaves $n inside string literals alone', async () => {
+      const row = await db.queryOne<{ s: string; v: string }>(`SELECT 'costs $1' AS s, $1 AS v`, ['x']);
+      expect(row).toEqual({ s: 'costs $1', v: 'x' });
+    });
+
+    it('returns BIGINT columns and COUNT(*) as numbers', async () => {
+      await db.execute('INSERT INTO items (id, n) VALUES ($1, $2), ($3, $4)', ['a', 9_007_199_254_740, 'b', 2]);
+      const rows = await db.query<{ id: string; n: number }>('SELECT id, n FROM items ORDER BY id');
+      expect(rows).toEqual([
+        { id: 'a', n: 9_007_199_254_740 },
+        { id: 'b', n: 2 },
+      ]);
+      expect(await db.queryOne('SELECT COUNT(*) AS c, SUM(n) AS s FROM items')).toEqual({ c: 2, s: 9_007_199_254_742 });
+    });
+
+    it('stores integers as integers, so text built from them has no ".0"', async () => {
+      await db.execute('INSERT INTO items (id, n, label) VALUES ($1, $2, $3)', ['a', 5, null]);
+      expect(await db.queryOne(`SELECT id || '-' || CAST(n AS TEXT) AS k FROM items`)).toEqual({ k: 'a-5' });
+    });
+
+    it('upserts with ON CONFLICT … DO UPDATE and counts the rows a statement changed', async () => {
+      const upsert = `INSERT INTO items (id, n) VALUES ($1, $2)
+                      ON CONFLICT (id) DO UPDATE SET n = items.n + excluded.n`;
+      expect(await db.execute(upsert, ['a', 1])).toEqual({ rowCount: 1 });
+      await db.execute(upsert, ['a', 2]);
+      expect(await db.queryOne('SELECT n FROM items WHERE id = $1', ['a'])).toEqual({ n: 3 });
+      expect(await db.execute('UPDATE items SET n = 0 WHERE id = $1', ['nobody'])).toEqual({ rowCount: 0 });
+      expect(await db.queryOne('SELECT n FROM items WHERE id = $1', ['nobody'])).toBeUndefined();
+    });
+
+    it('refuses a parameter count that does not match the statement', async () => {
+      await expect(db.query('SELECT $1 AS a, $2 AS b', ['only one'])).rejects.toThrow();
+      await expect(db.query('SELECT $1 AS a', ['one', 'two'])).rejects.toThrow();
+    });
+
+    it('commits a transaction when its function resolves', async () => {
+      const result = await db.transaction(async (tx) => {
+        await tx.execute('INSERT INTO items (id, n) VALUES ($1, $2)', ['a', 1]);
+        await tx.execute('INSERT INTO items (id, n) VALUES ($1, $2)', ['b', 2]);
+        return (await tx.queryOne<{ c: number }>('SELECT COUNT(*) AS c FROM items'))!.c;
+      });
+      expect(result).toBe(2);
+      expect(await db.queryOne('SELECT COUNT(*) AS c FROM items')).toEqual({ c: 2 });
+    });
+
+    it('rolls a transaction back when its function throws', async () => {
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.execute('INSERT INTO items (id, n) VALUES ($1, $2)', ['a', 1]);
+          throw new Error('changed my mind');
+        }),
+      ).rejects.toThrow('changed my mind');
+      expect(await db.queryOne('SELECT COUNT(*) AS c FROM items')).toEqual({ c: 0 });
+    });
+
+    it('keeps statements made outside a transaction out of it', async () => {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let entered!: () => void;
+      const inside = new Promise<void>((resolve) => (entered = resolve));
+      const doomed = db.transaction(async (tx) => {
+        await tx.execute('INSERT INTO items (id, n) VALUES ($1, $2)', ['inside', 1]);
+        entered();
+        await held;
+        throw new Error('roll back');
+      });
+      await inside;
+      // Issued while the transaction is open: it must neither join it nor see its write.
+      const outside = db.execute('INSERT INTO items (id, n) VALUES ($1, $2)', ['outside', 2]);
+      const seen = db.query<{ id: string }>('SELECT id FROM items ORDER BY id');
+      release();
+      await expect(doomed).rejects.toThrow('roll back');
+      await outside;
+      expect((await seen).map((r) => r.id)).not.toContain('inside');
+      expect(await db.query('SELECT id FROM items ORDER BY id')).toEqual([{ id: 'outside' }]);
+    });
+
+    it('refuses the database handle inside a transaction, where it would deadlock or miss the writes', async () => {
+      await expect(db.transaction(async () => db.query('SELECT 1 AS one'))).rejects.toThrow(/transaction/);
+      await expect(db.transaction(async () => db.transaction(async () => 1))).rejects.toThrow(/transaction/);
+    });
+
+    it('refuses a transaction handle used after its transaction ended', async () => {
+      let leaked: Parameters<Parameters<SqlDatabase['transaction']>[0]>[0] | undefined;
+      await db.transaction(async (tx) => {
+        leaked = tx;
+      });
+      await expect(leaked!.query('SELECT 1 AS one')).rejects.toThrow(/ended/);
+    });
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'ruche-sqldb-'));
+portDescribe(
+  'SQLite',
+  async () => openSqliteDatabase({ filename: join(dir, 'read.db') }),
+  async () => rmSync(dir, { recursive: true, force: true }),
+);
+
+describe('SqlDatabase on SQLite, file settings', () => {
+  it('opens the file in WAL mode with synchronous=FULL', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ruche-sqldb-')), 'wal.db');
+    const db = openSqliteDatabase({ filename: file });
+    try {
+      expect(await db.queryOne('PRAGMA journal_mode')).toEqual({ journal_mode: 'wal' });
+      expect(await db.queryOne('PRAGMA synchronous')).toEqual({ synchronous: 2 });
+      expect(await db.queryOne('PRAGMA busy_timeout')).toEqual({ timeout: 5000 });
+    } finally {
+      await db.close();
+      rmSync(join(file, '..'), { recursive: true, force: true });
+    }
+  });
+});
+
+const schema = uniqueSchema('proj_sql');
+if (postgres.available) {
+  portDescribe(
+    'PostgreSQL',
+    () => openPostgresDatabase({ connectionString: testDatabaseUrl, schema }),
+    async () => {
+      const client = new pg.Client({ connectionString: testDatabaseUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query(
+          `SELECT table_name FROM information_schema.tables WHERE table_schema = $1`,
+          [schema],
+        );
+        // Every connection of the pool wrote into the schema given, none into public.
+        expect(rows.map((r: { table_name: string }) => r.table_name)).toEqual(['items']);
+        await client.query(`DROP SCHEMA ${schema} CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  );
+} else {
+  postgres.describe('SqlDatabase on PostgreSQL', () => {
+    it('needs a server', () => undefined);
+  });
+}

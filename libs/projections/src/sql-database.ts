@@ -1,0 +1,61 @@
+/**
+ * The read-store port: the SQL database that read models live in, and that queries read.
+ * Two adapters: SQLite (its own connection to the event log's file) and PostgreSQL (a pool,
+ * pinned to one schema).
+ *
+ * SQL is written once, in a portable subset that both engines run the same way:
+ * - placeholders are `$1`, `$2`, … (the SQLite adapter turns them into `?1`, `?2`, …); a
+ *   placeholder may appear several times; values are strings, numbers, bigints or null
+ *   (booleans: store 0/1 in an INTEGER; dates: ISO-8601 strings in a TEXT);
+ * - column types TEXT, INTEGER, BIGINT (and REAL); no SERIAL/IDENTITY, no JSONB, no arrays, no
+ *   BOOLEAN; keys are natural (ids, names, positions);
+ * - `INSERT … ON CONFLICT (cols) DO UPDATE SET x = excluded.x` / `DO NOTHING`, `RETURNING`,
+ *   `COALESCE`, `CASE`, `MIN/MAX/SUM/COUNT`, `LIMIT/OFFSET`, plain joins and subqueries;
+ * - no JSON functions, no `ILIKE`, no string functions beyond `LOWER/UPPER/LENGTH/SUBSTR`,
+ *   no `||` on numbers, no boolean-valued select expressions (use `CASE WHEN … THEN 1 ELSE 0 END`);
+ * - identifiers in lower-case snake_case, unquoted (PostgreSQL folds case, SQLite does not);
+ *   index names must contain their table's physical name (see Projection);
+ * - one statement per call: `execute` does not run scripts.
+ * Both adapters return BIGINT, COUNT(*) and NUMERIC results as JS numbers (PostgreSQL would
+ * otherwise return strings); positions and counts stay far below 2^53.
+ */
+export type SqlValue = string | number | bigint | null;
+
+export interface ExecuteResult {
+  /** Rows inserted, updated or deleted by the statement. */
+  rowCount: number;
+}
+
+/** What can run statements: the database itself, or a transaction in progress. */
+export interface SqlExecutor {
+  /** Every row the statement returns. */
+  query<T extends object = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  /** The first row, or undefined when there is none. */
+  queryOne<T extends object = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** A statement run for its effect (DDL, INSERT, UPDATE, DELETE). */
+  execute(sql: string, params?: readonly SqlValue[]): Promise<ExecuteResult>;
+}
+
+export type SqlDialect = 'sqlite' | 'postgres';
+
+export interface SqlDatabase extends SqlExecutor {
+  readonly dialect: SqlDialect;
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
+   * Use only `tx` inside `fn` (the database itself would wait for the transaction to end), and
+   * await nothing but `tx`'s calls: on SQLite the transaction holds the file's write lock, and
+   * no other statement of this connection runs until it ends.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Lower-case snake_case identifier, safe to splice into SQL without quoting. */
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function assertIdentifier(name: string, what = 'identifier'): string {
+  if (!IDENTIFIER.test(name)) {
+    throw new Error(`Invalid SQL ${what} ${JSON.stringify(name)}: use lower-case snake_case (at most 63 characters)`);
+  }
+  return name;
+}
