@@ -1,4 +1,4 @@
-import { emailLocalPart, isValidEmail, normaliseEmail, parseEmail } from '#ruche/identity';
+import { emailLocalPart, isValidEmail, normaliseEmail, parseEmail } from './email.js';
 
 describe('e-mail addresses', () => {
   it('compare trimmed and in lower case', () => {

@@ -1,15 +1,8 @@
 import type { Actor } from '#ruche/domain-kit';
 import { DeciderSpecification } from '#ruche/domain-kit/testing';
-import {
-  isUserEvent,
-  type RegisterUser,
-  type UpdateUserProfile,
-  userDecider,
-  userEventTypes,
-  type UserProfileUpdated,
-  type UserRegistered,
-  userStreamName,
-} from '#ruche/identity';
+// Relative imports: the lib's index also exports its NestJS adapters, which a pure spec does not need.
+import { type RegisterUser, type UpdateUserProfile, userDecider } from './user.decide.js';
+import { isUserEvent, userEventTypes, type UserProfileUpdated, type UserRegistered, userStreamName } from './user.js';
 
 const now = new Date('2026-03-02T09:00:00.000Z');
 const at = now.toISOString();

@@ -45,8 +45,11 @@ export type UserProfileUpdated = DomainEvent<
 export type UserEvent = UserRegistered | UserProfileUpdated;
 export type UserEventType = UserEvent['type'];
 
+// A record, not a list, so that the compiler refuses a UserEvent type left out.
+const USER_EVENT_TYPES: Record<UserEventType, true> = { UserRegistered: true, UserProfileUpdated: true };
+
 /** Every event type of a `user-` stream, for the API layer to register. */
-export const userEventTypes: readonly UserEventType[] = ['UserRegistered', 'UserProfileUpdated'];
+export const userEventTypes = Object.keys(USER_EVENT_TYPES) as readonly UserEventType[];
 
 export function isUserEvent(event: { type: string }): event is UserEvent {
   return (userEventTypes as readonly string[]).includes(event.type);

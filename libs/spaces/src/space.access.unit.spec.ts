@@ -1,9 +1,10 @@
 import type { Actor } from '#ruche/domain-kit';
+import { foldEvents } from '#ruche/domain-kit';
+// Relative imports: the lib's index also exports its NestJS adapters, which a pure spec does not need.
 import {
   canContribute,
   canManage,
   canRead,
-  initialSpaceState,
   lookupParentSpace,
   managerCount,
   mayKnowExists,
@@ -11,11 +12,9 @@ import {
   requireCanRead,
   requireKnownSpace,
   roleOf,
-  spaceDecider,
-  type SpaceState,
-  type SpaceVisibility,
-} from '#ruche/spaces';
-import { foldEvents } from '#ruche/domain-kit';
+} from './space.access.js';
+import { spaceDecider } from './space.decide.js';
+import { initialSpaceState, type SpaceState, type SpaceVisibility } from './space.js';
 import { about, actors, memberAdded, populatedSpace, UAI } from './space.fixtures.js';
 
 /** An establishment space of UAI, with a manager, a contributor, a reader and a pending request. */

@@ -105,22 +105,25 @@ export type SpaceEvent =
 
 export type SpaceEventType = SpaceEvent['type'];
 
+// A record, not a list, so that the compiler refuses a SpaceEvent type left out.
+const SPACE_EVENT_TYPES: Record<SpaceEventType, true> = {
+  SpaceCreated: true,
+  SpaceRenamed: true,
+  SpaceDescriptionChanged: true,
+  SpaceVisibilityChanged: true,
+  MemberAdded: true,
+  MemberJoined: true,
+  MemberRoleChanged: true,
+  MemberRemoved: true,
+  MemberLeft: true,
+  JoinRequested: true,
+  JoinRequestApproved: true,
+  JoinRequestRejected: true,
+  JoinRequestCancelled: true,
+};
+
 /** Every event type of a `space-` stream, for the API layer to register. */
-export const spaceEventTypes: readonly SpaceEventType[] = [
-  'SpaceCreated',
-  'SpaceRenamed',
-  'SpaceDescriptionChanged',
-  'SpaceVisibilityChanged',
-  'MemberAdded',
-  'MemberJoined',
-  'MemberRoleChanged',
-  'MemberRemoved',
-  'MemberLeft',
-  'JoinRequested',
-  'JoinRequestApproved',
-  'JoinRequestRejected',
-  'JoinRequestCancelled',
-];
+export const spaceEventTypes = Object.keys(SPACE_EVENT_TYPES) as readonly SpaceEventType[];
 
 export function isSpaceEvent(event: { type: string }): event is SpaceEvent {
   return (spaceEventTypes as readonly string[]).includes(event.type);
