@@ -40,7 +40,7 @@ export class InfrastructureModule implements OnApplicationBootstrap, OnApplicati
           provide: PROJECTION_RUNNER,
           inject: [EVENT_STORE, READ_DB],
           useFactory: (store: EventStore, db: SqlDatabase) =>
-            new ProjectionRunner({ store, db, projections: [...options.projections] }),
+            new ProjectionRunner({ store, db, projections: [...options.projections], logger: new Logger('Projections') }),
         },
       ],
       exports: [RUCHE_CONFIG, CLOCK, EVENT_STORE, READ_DB, PROJECTION_RUNNER],

@@ -1,0 +1,85 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import cliProgress from 'cli-progress';
+import type { ProjectionRunner } from '#ruche/projections';
+import { PROJECTION_RUNNER } from '#ruche/platform';
+import { AppModule } from './app.module.js';
+import { ConfigurationError, loadConfiguration } from './config/configuration.js';
+
+const USAGE = `Usage: npm run ruche -- <command>
+
+  projections status            each projection's position, lag and state
+  projections rebuild [name]    rebuild one projection (default: all) from position 0, while the
+                                service keeps answering from the old tables
+  projections retry <name>      let a failed projection go on from its checkpoint`;
+
+async function main(argv: string[]): Promise<number> {
+  const [group, action, name] = argv;
+  if (group !== 'projections' || !['status', 'rebuild', 'retry'].includes(action ?? '')) {
+    console.error(USAGE);
+    return 64; // EX_USAGE
+  }
+  const config = loadConfiguration();
+  // The CLI never feeds projections itself: a running server may be doing it.
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, { runProjections: false }), {
+    logger: ['error', 'warn'],
+  });
+  try {
+    const runner = app.get<ProjectionRunner>(PROJECTION_RUNNER);
+    const status = await runner.status();
+    const known = status.projections.map((p) => p.name);
+    if (name !== undefined && !known.includes(name)) {
+      console.error(`Unknown projection "${name}". Known: ${known.join(', ')}`);
+      return 64;
+    }
+    switch (action) {
+      case 'status':
+        console.log(`head of the log: ${status.head}`);
+        console.table(status.projections.map((p) => ({ ...p })));
+        return 0;
+      case 'retry':
+        if (!name) {
+          console.error('projections retry needs a projection name');
+          return 64;
+        }
+        console.log((await runner.retry(name)) ? `${name}: resumed` : `${name} was not failed`);
+        return 0;
+      case 'rebuild':
+        for (const projection of name ? [name] : known) await rebuildWithProgress(runner, projection);
+        return 0;
+      default:
+        return 64;
+    }
+  } finally {
+    await app.close();
+  }
+}
+
+async function rebuildWithProgress(runner: ProjectionRunner, name: string): Promise<void> {
+  const bar = new cliProgress.SingleBar(
+    { format: `${name.padEnd(16)} [{bar}] {percentage}% | {value}/{total} | {phase}`, hideCursor: true, noTTYOutput: true, notTTYSchedule: 1000 },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(1, 0, { phase: 'replay' });
+  const result = await runner.rebuild(name, {
+    onProgress: ({ phase, position, head }) => {
+      bar.setTotal(Math.max(head, 1));
+      bar.update(Math.min(position, Math.max(head, 1)), { phase });
+    },
+  });
+  bar.update(Math.max(result.position, 1), { phase: 'done' });
+  bar.stop();
+  console.log(`${name}: ${result.events} events replayed in ${result.durationMs} ms, now at position ${result.position}`);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof ConfigurationError) {
+    console.error(error.message);
+    process.exitCode = 78;
+  } else {
+    console.error(error);
+    process.exitCode = 1;
+  }
+}
