@@ -301,6 +301,42 @@ pg.describe('PostgresEventStore', () => {
     });
   });
 
+  describe('lost connections', () => {
+    it('keeps a subscription going when its read connection is killed in the middle of a read', async () => {
+      const reading = await connect(20);
+      const head = await store.headPosition();
+      const first = await store.appendToStream(stream(), [tick(1)]);
+      const sub = collect(reading, head);
+      await until(() => sub.seen.length === 1, 'the first event');
+
+      const locker = await store.pool.connect();
+      try {
+        await locker.query('BEGIN');
+        // The subscriber's next poll then waits on the lock: a read in flight, to be killed.
+        await locker.query(`LOCK TABLE "${schema}".es_events IN ACCESS EXCLUSIVE MODE`);
+        let victim: number | undefined;
+        await until(async () => {
+          const { rows } = await locker.query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity
+              WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT position, stream_name%' AND pid <> pg_backend_pid()`,
+          );
+          victim = rows[0]?.pid;
+          return victim !== undefined;
+        }, 'the subscription read to wait on the lock');
+        await locker.query('SELECT pg_terminate_backend($1)', [victim]);
+        await until(() => reading.retriedReads > 0, 'the read to be retried');
+      } finally {
+        await locker.query('COMMIT');
+        locker.release();
+      }
+      const second = await store.appendToStream(stream(), [tick(2)]);
+      await until(() => sub.seen.some((e) => e.position === second.position), 'the event appended after the kill');
+      expect(sub.seen.map((e) => e.position)).toEqual([first.position, second.position]);
+      await sub.subscription.close();
+      await sub.done;
+    });
+  });
+
   describe('close', () => {
     it('writes what was queued, then rejects appends and reads, reports down and ends subscriptions', async () => {
       const closing = await connect();

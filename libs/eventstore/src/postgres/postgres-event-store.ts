@@ -52,8 +52,9 @@ interface StateRow {
   existing: [string, string, number, number][];
 }
 
-/** Bounds one group's statement; the rest of the queue goes in the next transaction. */
+/** Bound one group's statement; the rest of the queue goes in the next transaction. */
 const MAX_GROUP_EVENTS = 5000;
+const MAX_GROUP_JSON_CHARS = 32 * 1024 * 1024;
 const EVENT_COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata, created_at';
 
 /**
@@ -80,6 +81,8 @@ export class PostgresEventStore implements EventStore {
   private closed = false;
   private closing?: Promise<void>;
   private commitCount = 0;
+  private transientReadErrors = 0;
+  private readonly closeSignal = new AbortController();
   private readonly sql: ReturnType<typeof statements>;
 
   private constructor(
@@ -98,7 +101,7 @@ export class PostgresEventStore implements EventStore {
       onChange: () => this.notifier.notify(),
     });
     this.source = {
-      readAfter: (fromPosition, maxCount) => this.readAll({ fromPosition, maxCount }),
+      readAfter: (fromPosition, maxCount) => this.readForSubscription(fromPosition, maxCount),
       notifier: this.notifier,
       pollIntervalMs,
     };
@@ -143,6 +146,11 @@ export class PostgresEventStore implements EventStore {
     return this.commitCount;
   }
 
+  /** Subscription reads that failed on a lost connection and were retried. */
+  get retriedReads(): number {
+    return this.transientReadErrors;
+  }
+
   appendToStream(streamName: string, events: readonly EventToAppend[], options?: AppendOptions): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new EventStoreClosedError());
     let append: GroupedAppend;
@@ -161,8 +169,10 @@ export class PostgresEventStore implements EventStore {
    * Appends inside a transaction the caller holds open on `client` (BEGIN already sent), with
    * the same rules and SQL as appendToStream; the events become visible when the caller
    * commits. The append lock is held until then: every other writer of the schema waits, so
-   * keep such transactions short. On error the caller's transaction is left usable (the
-   * append runs in a savepoint). Local subscribers learn of the commit through NOTIFY.
+   * keep such transactions short, and never await this store's appendToStream inside one (it
+   * would wait for the lock the caller holds: a deadlock PostgreSQL cannot see). On error the
+   * caller's transaction is left usable (the append runs in a savepoint). Subscribers learn of
+   * the commit through NOTIFY.
    */
   async appendWithin(
     client: pg.ClientBase,
@@ -174,8 +184,7 @@ export class PostgresEventStore implements EventStore {
     const append = prepareGroupedAppend(streamName, events, options?.expectedRevision ?? 'any');
     await client.query('SAVEPOINT ruche_es_append');
     try {
-      await client.query(`SELECT pg_advisory_xact_lock(${this.lockKey})`);
-      const plan = await this.planAndWrite(client, [append]);
+      const plan = await this.planAndWrite(client, [append], '');
       await client.query('RELEASE SAVEPOINT ruche_es_append');
       const outcome = plan.outcomes[0];
       if (!outcome.ok) throw outcome.error;
@@ -257,6 +266,7 @@ export class PostgresEventStore implements EventStore {
   close(): Promise<void> {
     if (!this.closing) {
       this.closed = true;
+      this.closeSignal.abort();
       this.closing = (async () => {
         await Promise.all([...this.subscriptions].map((s) => s.close()));
         this.subscriptions.clear();
@@ -268,6 +278,33 @@ export class PostgresEventStore implements EventStore {
       })();
     }
     return this.closing;
+  }
+
+  /**
+   * A subscription outlives a dropped connection or a server restart: it reads again, with
+   * backoff, until the store is closed. Other errors end it, as they should.
+   */
+  private async readForSubscription(fromPosition: number, maxCount: number): Promise<RecordedEvent[]> {
+    for (let delay = 50; ; delay = Math.min(delay * 2, 5000)) {
+      if (this.closed) return [];
+      try {
+        return await this.readAll({ fromPosition, maxCount });
+      } catch (error) {
+        if (this.closed) return [];
+        if (!isConnectionError(error)) throw error;
+        this.transientReadErrors++;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, delay);
+          const signal = this.closeSignal.signal;
+          function done(): void {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            resolve();
+          }
+          signal.addEventListener('abort', done, { once: true });
+        });
+      }
+    }
   }
 
   private assertOpen(): void {
@@ -288,9 +325,14 @@ export class PostgresEventStore implements EventStore {
     try {
       while (this.queue.length > 0) {
         let events = 0;
+        let chars = 0;
         let count = 0;
-        while (count < this.queue.length && (count === 0 || events + this.queue[count].events.length <= MAX_GROUP_EVENTS)) {
-          events += this.queue[count].events.length;
+        while (count < this.queue.length) {
+          const next = this.queue[count];
+          const nextChars = next.events.reduce((sum, e) => sum + e.dataJson.length + e.metadataJson.length, 0);
+          if (count > 0 && (events + next.events.length > MAX_GROUP_EVENTS || chars + nextChars > MAX_GROUP_JSON_CHARS)) break;
+          events += next.events.length;
+          chars += nextChars;
           count++;
         }
         await this.writeGroup(this.queue.splice(0, count));
@@ -329,9 +371,7 @@ export class PostgresEventStore implements EventStore {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      // The lock is taken before the heads are read: the reads then see every earlier commit.
-      await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${this.lockKey})`);
-      const plan = await this.planAndWrite(client, group);
+      const plan = await this.planAndWrite(client, group, 'BEGIN;');
       await client.query('COMMIT');
       if (plan.rows.length > 0) {
         this.commitCount++;
@@ -346,8 +386,13 @@ export class PostgresEventStore implements EventStore {
     }
   }
 
-  /** Reads the heads and stored ids the group needs, decides each append, inserts the rows. */
-  private async planAndWrite(client: pg.ClientBase, group: readonly GroupedAppend[]): Promise<GroupPlan> {
+  /**
+   * Takes the append lock, reads the heads and stored ids the group needs, decides each append
+   * and inserts the rows. The lock comes first, so the reads see every earlier commit; lock and
+   * reads travel as one simple-protocol message (the lock is held until commit: each round
+   * trip saved shortens it), hence literals, safe here since stream names and ids are validated.
+   */
+  private async planAndWrite(client: pg.ClientBase, group: readonly GroupedAppend[], begin: string): Promise<GroupPlan> {
     const streams = [...new Set(group.map((a) => a.streamName))];
     const keyStreams: string[] = [];
     const keyIds: string[] = [];
@@ -357,11 +402,14 @@ export class PostgresEventStore implements EventStore {
         keyIds.push(id);
       }
     }
-    const { rows } = await client.query<StateRow>({
-      name: `${this.sql.prefix}state`,
-      text: this.sql.state,
-      values: [streams, keyStreams, keyIds],
-    });
+    const results = (await client.query(
+      `${begin} SELECT pg_advisory_xact_lock(${this.lockKey}); ${this.sql.state(
+        arrayLiteral(streams),
+        arrayLiteral(keyStreams),
+        arrayLiteral(keyIds),
+      )}`,
+    )) as unknown as pg.QueryResult<StateRow>[];
+    const rows = results[results.length - 1].rows;
     const revisions = new Map(rows[0].streams.map(([stream, revision]) => [stream, revision]));
     const existing = new Map<string, Map<string, ExistingEvent>>();
     for (const [stream, id, revision, position] of rows[0].existing) {
@@ -423,12 +471,12 @@ function statements(t: EventStoreTables) {
     readAll: `SELECT ${EVENT_COLUMNS} FROM ${t.events} WHERE position > $1 ORDER BY position LIMIT $2`,
     streamRevision: `SELECT revision FROM ${t.streams} WHERE stream_name = $1`,
     head: `SELECT coalesce(max(position), 0) AS head FROM ${t.events}`,
-    state: `SELECT
+    state: (streams: string, keyStreams: string, keyIds: string) => `SELECT
         (SELECT coalesce(max(position), 0) FROM ${t.events}) AS head,
         (SELECT coalesce(json_agg(json_build_array(s.stream_name, s.revision)), '[]'::json)
-           FROM ${t.streams} s WHERE s.stream_name = ANY ($1::text[])) AS streams,
+           FROM ${t.streams} s WHERE s.stream_name = ANY (${streams}::text[])) AS streams,
         (SELECT coalesce(json_agg(json_build_array(e.stream_name, e.event_id, e.revision, e.position)), '[]'::json)
-           FROM unnest($2::text[], $3::uuid[]) AS k (stream_name, event_id)
+           FROM unnest(${keyStreams}::text[], ${keyIds}::uuid[]) AS k (stream_name, event_id)
            JOIN ${t.events} e ON e.stream_name = k.stream_name AND e.event_id = k.event_id) AS existing`,
     write: `WITH written AS (
         INSERT INTO ${t.events} (position, stream_name, revision, event_id, type, data, metadata, created_at)
@@ -444,6 +492,11 @@ function statements(t: EventStoreTables) {
       )
       SELECT pg_notify($11, $12)`,
   };
+}
+
+/** A text[] literal; elements are quoted and escaped, the whole literal too. */
+function arrayLiteral(values: readonly string[]): string {
+  return pg.escapeLiteral(`{${values.map((v) => `"${v.replace(/["\\]/g, '\\$&')}"`).join(',')}}`);
 }
 
 function prepareGroupedAppend(
@@ -465,6 +518,16 @@ function prepareGroupedAppend(
   });
   const callerIds = normalised.filter((_, i) => events[i].id !== undefined).map((e) => e.id);
   return { streamName, events: normalised, expected, callerIds };
+}
+
+/** Errors after which the same read can succeed on another connection. */
+function isConnectionError(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') {
+    if (code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code)) return true;
+    if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code)) return true;
+  }
+  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect/i.test(message);
 }
 
 function assertCount(name: string, value: number | undefined): void {
