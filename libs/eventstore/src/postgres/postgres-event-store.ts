@@ -121,6 +121,9 @@ export class PostgresEventStore implements EventStore {
       max: poolSize,
       application_name: `ruche-es:${schema}`.slice(0, 63),
       connectionTimeoutMillis: 10_000,
+      // A transaction left open by a stuck process would hold the append lock, and so every
+      // writer of the schema, for ever: the server ends it instead.
+      idle_in_transaction_session_timeout: 60_000,
     });
     // An idle connection the server dropped is discarded by the pool; the next query opens a
     // new one. Without a listener, that 'error' would crash the process.
