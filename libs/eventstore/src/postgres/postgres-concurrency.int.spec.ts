@@ -21,7 +21,7 @@ service.describe('PostgresEventStore: two instances appending to one schema', ()
   afterAll(async () => {
     await Promise.all(stores.map((s) => s.close()));
     await dropSchema(testDatabaseUrl, schema);
-  });
+  }, 30_000);
 
   it(
     'assigns positions in commit order across instances: no reader ever sees a later position before an earlier one, and a subscriber gets everything once, in order',

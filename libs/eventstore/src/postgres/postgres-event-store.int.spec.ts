@@ -41,7 +41,7 @@ pg.describe('PostgresEventStore', () => {
   afterAll(async () => {
     await Promise.all(open.map((s) => s.close()));
     await dropSchema(testDatabaseUrl, schema);
-  });
+  }, 30_000);
 
   describe('schema', () => {
     const fresh = uniqueSchema('es_pg_mig');
@@ -298,7 +298,7 @@ pg.describe('PostgresEventStore', () => {
       expect(sub.seen.map((e) => e.position)).toEqual([first.position, second.position]);
       await sub.subscription.close();
       await sub.done;
-    });
+    }, 30_000);
   });
 
   describe('lost connections', () => {
@@ -334,7 +334,7 @@ pg.describe('PostgresEventStore', () => {
       expect(sub.seen.map((e) => e.position)).toEqual([first.position, second.position]);
       await sub.subscription.close();
       await sub.done;
-    });
+    }, 30_000);
   });
 
   describe('close', () => {

@@ -37,7 +37,7 @@ pg.describe('PostgresEventStore: an append committed late is never skipped', () 
   afterAll(async () => {
     await Promise.all(stores.map((s) => s.close()));
     await dropSchema(testDatabaseUrl, schema);
-  });
+  }, 30_000);
 
   /** Backends of the writer instance waiting for the append lock. */
   async function writersWaitingForTheLock(): Promise<number> {
