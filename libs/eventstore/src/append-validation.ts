@@ -82,8 +82,15 @@ export function prepareAppend(
     if (typeof event.type !== 'string' || event.type.trim() === '' || event.type.length > MAX_TYPE_LENGTH) {
       throw new InvalidAppendError(`${at}.type`, `must be a non-empty string of at most ${MAX_TYPE_LENGTH} characters`);
     }
-    const id = event.id ?? uuidv7();
-    if (typeof id !== 'string' || !isUuid(id)) throw new InvalidAppendError(`${at}.id`, 'must be a UUID');
+    // PostgreSQL text cannot hold NUL, and a lone surrogate does not survive UTF-8: refuse both
+    // here so that every adapter stores the same types.
+    if (/\u0000/.test(event.type) || !event.type.isWellFormed()) {
+      throw new InvalidAppendError(`${at}.type`, 'must not contain NUL characters or lone surrogates');
+    }
+    const rawId: unknown = event.id ?? uuidv7();
+    if (typeof rawId !== 'string' || !isUuid(rawId)) throw new InvalidAppendError(`${at}.id`, 'must be a UUID');
+    // One UUID, one spelling: adapters compare ids as text.
+    const id = rawId.toLowerCase();
     if (seen.has(id)) throw new InvalidAppendError(`${at}.id`, 'appears twice in the same append');
     seen.add(id);
     const rawMetadata = event.metadata ?? {};

@@ -35,6 +35,16 @@ describe('prepareAppend', () => {
     expect(() => prepareAppend('space-1', [], 'any')).toThrow(/events/);
   });
 
+  it('refuses NUL and lone surrogates in types, and lower-cases ids so that one UUID has one spelling', () => {
+    expect(() => prepareAppend('space-1', [{ type: 'A\u0000B', data: {} }], 'any')).toThrow(/events\[0\]\.type/);
+    expect(() => prepareAppend('space-1', [{ type: 'A\ud800', data: {} }], 'any')).toThrow(/events\[0\]\.type/);
+    const upper = '0190A5B4-0000-7000-8000-00000000000A';
+    expect(prepareAppend('space-1', [{ id: upper, type: 'A', data: {} }], 'any')[0]!.id).toBe(upper.toLowerCase());
+    expect(() =>
+      prepareAppend('space-1', [{ id: upper, type: 'A', data: {} }, { id: upper.toLowerCase(), type: 'B', data: {} }], 'any'),
+    ).toThrow(/events\[1\]\.id/);
+  });
+
   it('fills ids (UUIDv7) and schemaVersion 1, keeping metadata', () => {
     const [event] = prepareAppend('establishment-0061234X', [{ type: 'A', data: { é: '✓' }, metadata: { userId: 'u' } }], 3);
     expect(event!.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-/);

@@ -1,0 +1,28 @@
+// The app's real projections in a process of their own, for the crash test: it prints
+// "applied <position>" after each committed batch and runs until killed.
+// Argument: JSON target { kind: 'sqlite', filename } | { kind: 'postgres', connectionString, schema }.
+// It imports the compiled libraries (dist/): run `npm run build` first.
+import { PostgresEventStore, SqliteEventStore } from '#ruche/eventstore';
+import { identityProjections } from '#ruche/identity';
+import { openPostgresDatabase, openSqliteDatabase, ProjectionRunner } from '#ruche/projections';
+import { spacesProjections } from '#ruche/spaces';
+
+const target = JSON.parse(process.argv[2]);
+const store =
+  target.kind === 'sqlite'
+    ? SqliteEventStore.open({ filename: target.filename, pollIntervalMs: 20 })
+    : await PostgresEventStore.connect({ connectionString: target.connectionString, schema: target.schema, pollIntervalMs: 100 });
+const db =
+  target.kind === 'sqlite'
+    ? openSqliteDatabase({ filename: target.filename })
+    : await openPostgresDatabase({ connectionString: target.connectionString, schema: target.schema });
+const runner = new ProjectionRunner({
+  store,
+  db,
+  projections: [...identityProjections, ...spacesProjections],
+  batchSize: Number(process.env.BATCH_SIZE ?? 200),
+  logger: { log: () => undefined, warn: (m) => console.error(m), error: (m) => console.error(m) },
+});
+runner.onBatchApplied((batch) => process.stdout.write(`applied ${batch.position}\n`));
+await runner.start();
+process.stdout.write('started\n');
