@@ -84,9 +84,9 @@ export class RebuildFailedError extends Error {
  *    transaction that also records the rebuild's progress and heartbeat, and checks that the
  *    token still owns the claim. Meanwhile live runners go on writing the live tables, and
  *    queries keep reading them.
- * 3. Swap, once the shadow has caught up with the head: one transaction bumps the checkpoint's
- *    `generation`, sets its position to the shadow's (only if the live checkpoint is not ahead
- *    of it: otherwise catch up further and try again, so a checkpoint never goes backwards),
+ * 3. Swap, once the shadow has caught up with the head: one transaction locks the checkpoint
+ *    row, applies to the shadow whatever the live runner applied since (so a checkpoint never
+ *    goes backwards), bumps the checkpoint's `generation`, sets its position to the shadow's,
  *    drops the live tables and renames the shadow ones in, renaming their indexes too.
  *    Every live runner's batch transaction starts by moving the checkpoint *only if its
  *    generation and position are the ones it holds*: on PostgreSQL that statement waits for
@@ -138,29 +138,32 @@ export async function rebuildProjection(context: RebuildContext, options: Rebuil
       position = last;
       events += batch.length;
       report({ phase: 'replay', position, head });
-      if (position >= head) head = Math.max(head, await store.headPosition());
       return batch.length;
     };
 
-    // Replay until a batch comes back short: the shadow is then within a batch of the head.
-    while ((await replayBatch()) === batchSize);
-
-    for (;;) {
-      const live = await loadCheckpoint(db, projection.name);
-      if (live && live.position > position) {
-        while (position < live.position && (await replayBatch()) > 0);
-        continue;
-      }
-      report({ phase: 'swap', position, head });
-      checkAbort();
-      const generation = await swap(context, token, position, now());
-      if (generation !== undefined) {
-        report({ phase: 'done', position, head: Math.max(head, position) });
-        return { name: projection.name, position, events, generation, durationMs: Date.now() - started };
-      }
-      // The live runner moved past the shadow meanwhile: catch up with it and try again.
-      await replayBatch();
+    // Replay up to the head seen at the start, then once more up to the head seen then: with
+    // appends going on faster than the replay, "until caught up" might never come. What the
+    // live runner applies meanwhile is replayed inside the swap.
+    for (let round = 0; round < 2; round++) {
+      if (round > 0) head = Math.max(head, await store.headPosition());
+      const target = head;
+      while (position < target && (await replayBatch()) > 0);
     }
+
+    // Catch up with the live checkpoint outside the swap, to keep the swap's transaction short.
+    for (let round = 0; round < 3; round++) {
+      const live = await loadCheckpoint(db, projection.name);
+      if (!live || live.position - position <= batchSize) break;
+      while (position < live.position && (await replayBatch()) > 0);
+    }
+
+    report({ phase: 'swap', position, head });
+    checkAbort();
+    const swapped = await swap(context, token, position, now());
+    events += swapped.events;
+    position = swapped.position;
+    report({ phase: 'done', position, head: Math.max(head, position) });
+    return { name: projection.name, position, events, generation: swapped.generation, durationMs: Date.now() - started };
   } catch (error) {
     await release(context, token).catch(() => undefined);
     throw error;
@@ -202,31 +205,55 @@ async function claim(context: RebuildContext, token: string, now: string): Promi
   });
 }
 
-/** The swap transaction; undefined when the live checkpoint is ahead of the shadow. */
-async function swap(context: RebuildContext, token: string, position: number, now: string): Promise<number | undefined> {
-  const { db, projection } = context;
+/**
+ * The swap transaction. It first locks the checkpoint row; if the live runner went past the
+ * shadow meanwhile, the shadow catches up inside the transaction (the row lock holds the live
+ * runner back, so this ends), then the checkpoint moves and the tables are swapped.
+ * With a SQLite read store, the event log's reads must not do I/O that lets this process's
+ * other callbacks run while the transaction holds the write lock; the SQLite log's reads
+ * are synchronous, and any other log with a SQLite read store lives in another file.
+ */
+async function swap(
+  context: RebuildContext,
+  token: string,
+  from: number,
+  now: string,
+): Promise<{ position: number; events: number; generation: number }> {
+  const { db, store, projection, batchSize } = context;
+  const shadow = shadowTables(projection);
   return db.transaction(async (tx) => {
-    const moved = await tx.execute(
+    const locked = await tx.execute(
+      'UPDATE projection_checkpoints SET updated_at = $1 WHERE name = $2 AND rebuild_owner = $3',
+      [now, projection.name, token],
+    );
+    if (locked.rowCount === 0) throw new RebuildAbortedError(projection.name, 'another rebuild took over');
+    const row = (await loadCheckpoint(tx, projection.name))!;
+    let position = from;
+    let events = 0;
+    while (position < row.position) {
+      const batch = (await store.readAll({ fromPosition: position, maxCount: batchSize })).filter(
+        (event) => event.position <= row.position,
+      );
+      if (batch.length === 0) break;
+      await applyAll(projection, batch, tx, shadow);
+      position = batch[batch.length - 1]!.position;
+      events += batch.length;
+    }
+    await tx.execute(
       `UPDATE projection_checkpoints
        SET generation = generation + 1, position = $1, version = $2, status = 'running', error = NULL,
            failed_position = NULL, rebuild_owner = NULL, rebuild_position = NULL, rebuild_head = NULL,
            rebuild_heartbeat = NULL, updated_at = $3
-       WHERE name = $4 AND rebuild_owner = $5 AND position <= $1`,
-      [position, projection.version, now, projection.name, token],
+       WHERE name = $4`,
+      [position, projection.version, now, projection.name],
     );
-    const row = await loadCheckpoint(tx, projection.name);
-    if (moved.rowCount === 0) {
-      if (row?.rebuild_owner !== token) throw new RebuildAbortedError(projection.name, 'another rebuild took over');
-      return undefined;
-    }
     const live = liveTables(projection);
-    const shadow = shadowTables(projection);
     for (const table of projection.tables) {
       await tx.execute(`DROP TABLE IF EXISTS ${live[table]}`);
       await tx.execute(`ALTER TABLE ${shadow[table]} RENAME TO ${live[table]}`);
       await renameShadowIndexes(tx, db.dialect, live[table]!);
     }
-    return row!.generation;
+    return { position, events, generation: row.generation + 1 };
   });
 }
 

@@ -218,7 +218,7 @@ export class ProjectionRunner {
       feed.position = row.position;
       feed.generation = row.generation;
       const outdated = row.version !== feed.projection.version;
-      this.progress.update(feed.projection.name, { position: row.position, state: outdated ? 'outdated' : 'starting' });
+      this.progress.update(feed.projection.name, outdated ? { position: 0, state: 'outdated' } : { position: row.position, state: 'starting' });
       if (row.status === 'failed' && !outdated) {
         // A restart is the usual way to deploy a fix: give a failed projection another try.
         this.logger.warn(`Projection ${row.name} failed at position ${row.failed_position}: retrying it`);
@@ -351,8 +351,14 @@ export class ProjectionRunner {
         if (!row) throw new Error(`Checkpoint of ${name} disappeared`);
         feed.generation = row.generation;
         feed.position = row.position;
-        if (row.version !== feed.projection.version || row.status === 'failed') {
-          this.progress.update(name, { position: row.position, state: row.status === 'failed' ? 'failed' : 'outdated' });
+        if (row.version !== feed.projection.version) {
+          // Tables built by other code include nothing this code would have written.
+          this.progress.update(name, { position: 0, state: 'outdated' });
+          await feed.pause(this.recheckIntervalMs, signal);
+          continue;
+        }
+        if (row.status === 'failed') {
+          this.progress.update(name, { position: row.position, state: 'failed' });
           await feed.pause(this.recheckIntervalMs, signal);
           continue;
         }

@@ -15,17 +15,22 @@ export interface StreamStatsOptions {
  * position) and one row per event applied, whose primary key on the position makes a second
  * application of the same event fail loudly.
  */
-export function streamStatsProjection(options: StreamStatsOptions = {}): Projection<'streams' | 'events'> & {
+export function streamStatsProjection(options: StreamStatsOptions = {}): Projection & {
   tableNames: { streams: string; events: string };
 } {
   const prefix = options.prefix ?? 'stats';
   const tableNames = { streams: `${prefix}_streams`, events: `${prefix}_events` };
+  const physical = (tables: Readonly<Record<string, string>>) => ({
+    streams: tables[tableNames.streams]!,
+    events: tables[tableNames.events]!,
+  });
   return {
     name: options.name ?? prefix,
     version: options.version ?? 1,
-    tables: ['streams', 'events'],
+    tables: [tableNames.streams, tableNames.events],
     tableNames,
-    async createTables(db, t) {
+    async createTables(db, tables) {
+      const t = physical(tables);
       await db.execute(
         `CREATE TABLE ${t.streams} (stream TEXT PRIMARY KEY, events INTEGER NOT NULL,
            last_revision INTEGER NOT NULL, last_position BIGINT NOT NULL)`,
@@ -36,7 +41,8 @@ export function streamStatsProjection(options: StreamStatsOptions = {}): Project
       );
       await db.execute(`CREATE INDEX ${t.events}_by_stream ON ${t.events} (stream, revision)`);
     },
-    async apply(event, tx, t) {
+    async apply(event, tx, tables) {
+      const t = physical(tables);
       if (options.failOn?.(event)) throw new Error(`cannot project ${event.type}`);
       await tx.execute(`INSERT INTO ${t.events} (position, stream, revision, type) VALUES ($1, $2, $3, $4)`, [
         event.position,
@@ -51,5 +57,5 @@ export function streamStatsProjection(options: StreamStatsOptions = {}): Project
         [event.streamName, event.revision, event.position],
       );
     },
-  } as Projection<'streams' | 'events'> & { tableNames: { streams: string; events: string } };
+  };
 }

@@ -1,0 +1,313 @@
+import { execFileSync } from 'node:child_process';
+import type { EventStore, RecordedEvent } from '#ruche/eventstore';
+import { postgresService } from '#ruche/eventstore/testing';
+import {
+  ProjectionRunner,
+  RebuildInProgressError,
+  type AppliedBatch,
+  type ProjectionLogger,
+  type RebuildProgress,
+  type SqlDatabase,
+} from '#ruche/projections';
+import { streamStatsProjection } from './testing/stream-stats.projection.js';
+import { tableDigest } from './testing/table-digest.js';
+import { appendEvents, postgresBackend, spawnFixture, sqliteBackend, type TestBackend } from './testing/test-backends.js';
+
+const postgres = await postgresService();
+const T = 60_000;
+
+type Stats = ReturnType<typeof streamStatsProjection>;
+
+/** Collects what the runner logs, so that a test can assert a failure was not swallowed. */
+function recordingLogger(): ProjectionLogger & { errors: string[] } {
+  const errors: string[] = [];
+  return { errors, log: () => undefined, warn: () => undefined, error: (message) => errors.push(message) };
+}
+
+async function digest(db: SqlDatabase, projection: Stats): Promise<string> {
+  const streams = await tableDigest(db, projection.tableNames.streams, 'stream');
+  const events = await tableDigest(db, projection.tableNames.events, 'position');
+  return `${streams}/${events}`;
+}
+
+/** The read model is right: one row per event, and each stream counts exactly its events. */
+async function expectExactlyOnce(db: SqlDatabase, store: EventStore, projection: Stats): Promise<void> {
+  const head = await store.headPosition();
+  const all = await store.readAll({ fromPosition: 0, maxCount: 1_000_000 });
+  const rows = await db.query<{ stream: string; events: number; last_revision: number; last_position: number }>(
+    `SELECT stream, events, last_revision, last_position FROM ${projection.tableNames.streams} ORDER BY stream`,
+  );
+  const expected = new Map<string, { events: number; last_revision: number; last_position: number }>();
+  for (const event of all) {
+    const entry = expected.get(event.streamName) ?? { events: 0, last_revision: -1, last_position: 0 };
+    expected.set(event.streamName, { events: entry.events + 1, last_revision: event.revision, last_position: event.position });
+  }
+  expect(rows).toEqual([...expected.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([stream, e]) => ({ stream, ...e })));
+  expect(await db.queryOne(`SELECT COUNT(*) AS n, MAX(position) AS last FROM ${projection.tableNames.events}`)).toEqual({
+    n: all.length,
+    last: all.length > 0 ? head : null,
+  });
+}
+
+function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () => TestBackend): void {
+  describeIt(`ProjectionRunner on ${label}`, () => {
+    let backend: TestBackend;
+    let store: EventStore;
+    let db: SqlDatabase;
+    const runners: ProjectionRunner[] = [];
+
+    const newRunner = (projections: Stats[], options: { batchSize?: number; logger?: ProjectionLogger } = {}): ProjectionRunner => {
+      const runner = new ProjectionRunner({ store, db, projections, logger: recordingLogger(), recheckIntervalMs: 100, ...options });
+      runners.push(runner);
+      return runner;
+    };
+
+    beforeAll(async () => {
+      execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
+      backend = makeBackend();
+      store = await backend.openStore();
+      db = await backend.openDb();
+    }, T);
+    afterEach(async () => {
+      await Promise.all(runners.splice(0).map((runner) => runner.stop()));
+    });
+    afterAll(async () => {
+      await db?.close();
+      await store?.close();
+      await backend?.dispose();
+    }, T);
+
+    it('projects history and live events, and waitForPosition resolves when they are applied', async () => {
+      const projection = streamStatsProjection({ prefix: 'basic' });
+      await appendEvents(store, { count: 1200, streams: 7, prefix: 'basic' });
+      const runner = newRunner([projection]);
+      await runner.start();
+      const history = await store.headPosition();
+      expect(await runner.waitForPosition(history, 20_000)).toBe(true);
+
+      const { position } = await store.appendToStream('basic-live', [{ type: 'Tick', data: {} }]);
+      expect(await runner.waitForPosition(position, 10_000)).toBe(true);
+      // Read-your-writes: once waitForPosition says yes, the query sees the event.
+      expect(await db.queryOne(`SELECT stream FROM ${projection.tableNames.events} WHERE position = $1`, [position])).toEqual({
+        stream: 'basic-live',
+      });
+      await expectExactlyOnce(db, store, projection);
+
+      const status = await runner.status();
+      expect(status.head).toBe(position);
+      expect(status.projections).toEqual([
+        expect.objectContaining({ name: 'basic', state: 'running', feed: 'running', position, lag: 0, storedVersion: 1 }),
+      ]);
+    }, T);
+
+    it('waitForPosition answers false at the timeout when the position is not reached', async () => {
+      const runner = newRunner([streamStatsProjection({ prefix: 'timeout' })]);
+      await runner.start();
+      const beyond = (await store.headPosition()) + 1000;
+      const started = Date.now();
+      expect(await runner.waitForPosition(beyond, 300)).toBe(false);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      expect(await runner.waitForPosition(0, 0)).toBe(true);
+    }, T);
+
+    it('calls onBatchApplied once per event, in order, after the read models include it', async () => {
+      const projection = streamStatsProjection({ prefix: 'notify' });
+      const other = streamStatsProjection({ prefix: 'notify_other' });
+      const runner = newRunner([projection, other], { batchSize: 50 });
+      await runner.start();
+      const start = await store.headPosition();
+      expect(await runner.waitForPosition(start, 20_000)).toBe(true);
+
+      const received: RecordedEvent[] = [];
+      const checks: Promise<unknown>[] = [];
+      const unsubscribe = runner.onBatchApplied((batch: AppliedBatch) => {
+        expect(batch.position).toBe(batch.events[batch.events.length - 1]!.position);
+        received.push(...batch.events);
+        for (const event of batch.events) {
+          for (const p of [projection, other]) {
+            checks.push(db.queryOne(`SELECT position FROM ${p.tableNames.events} WHERE position = $1`, [event.position]));
+          }
+        }
+      });
+      const last = await appendEvents(store, { count: 300, streams: 5, prefix: 'notify' });
+      await waitUntil(() => received.length > 0 && received[received.length - 1]!.position >= last);
+      unsubscribe();
+
+      const positions = received.map((event) => event.position);
+      const expected = (await store.readAll({ fromPosition: start, maxCount: 10_000 })).map((event) => event.position);
+      expect(positions).toEqual(expected);
+      expect((await Promise.all(checks)).every((row) => row !== undefined)).toBe(true);
+    }, T);
+
+    it('marks a projection whose apply throws as failed, logs it, and lets the others go on', async () => {
+      let broken = true;
+      const failing = streamStatsProjection({ prefix: 'fragile', failOn: (e) => broken && e.type === 'Poison' });
+      const healthy = streamStatsProjection({ prefix: 'sturdy' });
+      const logger = recordingLogger();
+      const runner = newRunner([failing, healthy], { logger });
+      await runner.start();
+
+      await appendEvents(store, { count: 40, streams: 3, prefix: 'fragile' });
+      const before = await store.headPosition();
+      const { position: poison } = await store.appendToStream('fragile-x', [{ type: 'Poison', data: {} }]);
+      const head = await appendEvents(store, { count: 40, streams: 3, prefix: 'fragile' });
+
+      expect(await runner.waitForPosition(head, 20_000, { projections: ['sturdy'] })).toBe(true);
+      await waitUntil(async () => (await runner.status()).projections.find((p) => p.name === 'fragile')?.state === 'failed');
+      const status = (await runner.status()).projections.find((p) => p.name === 'fragile')!;
+      expect(status).toMatchObject({ state: 'failed', feed: 'failed', position: before, failedPosition: poison, lag: head - before });
+      expect(status.error).toContain('Poison');
+      expect(logger.errors.some((message) => message.includes(`fragile failed at position ${poison}`))).toBe(true);
+      // Its read model stops right before the event that threw.
+      expect(await db.queryOne(`SELECT MAX(position) AS last FROM ${failing.tableNames.events}`)).toEqual({ last: before });
+      expect(await runner.waitForPosition(head, 200)).toBe(false);
+
+      broken = false;
+      expect(await runner.retry('fragile')).toBe(true);
+      expect(await runner.waitForPosition(head, 20_000)).toBe(true);
+      await expectExactlyOnce(db, store, failing);
+      await expectExactlyOnce(db, store, healthy);
+    }, T);
+
+    it('rebuilds deterministically: a rebuild gives the same tables, twice', async () => {
+      const projection = streamStatsProjection({ prefix: 'determinism' });
+      await appendEvents(store, { count: 500, streams: 11, prefix: 'determinism' });
+      const runner = newRunner([projection], { batchSize: 64 });
+      await runner.start();
+      expect(await runner.waitForPosition(await store.headPosition(), 20_000)).toBe(true);
+      await runner.stop();
+
+      const live = await digest(db, projection);
+      const first = await runner.rebuild('determinism');
+      const once = await digest(db, projection);
+      const second = await runner.rebuild('determinism');
+      const twice = await digest(db, projection);
+      expect(once).toBe(live);
+      expect(twice).toBe(once);
+      expect(second.generation).toBe(first.generation + 1);
+      expect(second.events).toBe(first.events);
+      await expectExactlyOnce(db, store, projection);
+      // No shadow table is left behind, and the indexes carry the live table's name again.
+      expect(await tableNames(db, backend)).not.toEqual(expect.arrayContaining([expect.stringContaining('__rebuild')]));
+      expect(await tableNames(db, backend)).toEqual(expect.arrayContaining(['determinism_events_by_stream']));
+    }, T);
+
+    it('rebuilds while appends go on and queries keep reading the old tables', async () => {
+      const projection = streamStatsProjection({ prefix: 'busy' });
+      await appendEvents(store, { count: 2000, streams: 9, prefix: 'busy' });
+      const runner = newRunner([projection], { batchSize: 100 });
+      await runner.start();
+      expect(await runner.waitForPosition(await store.headPosition(), 20_000)).toBe(true);
+      const applied = async (): Promise<number> =>
+        (await db.queryOne<{ n: number }>(`SELECT COUNT(*) AS n FROM ${projection.tableNames.events}`))!.n;
+      const atStart = await applied();
+
+      // Appends and queries are made from the rebuild's progress callback: they happen while it runs.
+      const phases: RebuildProgress['phase'][] = [];
+      const seen: Promise<number>[] = [];
+      const appends: Promise<number>[] = [];
+      const result = await runner.rebuild('busy', {
+        onProgress: (progress) => {
+          phases.push(progress.phase);
+          if (progress.phase !== 'replay') return;
+          appends.push(appendEvents(store, { count: 10, streams: 9, prefix: 'busy', concurrency: 2 }));
+          seen.push(applied());
+        },
+      });
+      const appended = (await Promise.all(appends)).length * 10;
+
+      expect(appended).toBeGreaterThan(0);
+      expect(phases[0]).toBe('replay');
+      expect(phases.slice(-2)).toEqual(['swap', 'done']);
+      expect(result.events).toBeGreaterThanOrEqual(atStart);
+      // Every query during the rebuild read the old, complete tables: never less than at the start.
+      expect(seen.length).toBeGreaterThan(10);
+      expect(Math.min(...(await Promise.all(seen)))).toBeGreaterThanOrEqual(atStart);
+
+      expect(await runner.waitForPosition(await store.headPosition(), 20_000)).toBe(true);
+      await expectExactlyOnce(db, store, projection);
+      const afterLive = await digest(db, projection);
+      await runner.stop();
+      await runner.rebuild('busy');
+      expect(await digest(db, projection)).toBe(afterLive);
+    }, T);
+
+    it('swaps in a rebuild made by another process while this runner feeds the projection', async () => {
+      const projection = streamStatsProjection({ prefix: 'remote' });
+      await appendEvents(store, { count: 1500, streams: 6, prefix: 'remote' });
+      const runner = newRunner([projection], { batchSize: 100 });
+      await runner.start();
+      expect(await runner.waitForPosition(await store.headPosition(), 20_000)).toBe(true);
+      const generation = (await runner.status()).projections[0]!.generation!;
+
+      const cli = spawnFixture({ target: backend.target, mode: 'rebuild', batchSize: 100, projection: { prefix: 'remote' } });
+      const appends: Promise<number>[] = [];
+      cli.onLine((line) => {
+        if (line.startsWith('progress replay')) appends.push(appendEvents(store, { count: 10, streams: 6, prefix: 'remote', concurrency: 2 }));
+      });
+      const line = await cli.waitForLine((l) => l.startsWith('rebuilt '));
+      const rebuilt = JSON.parse(line.slice('rebuilt '.length)) as { generation: number };
+      expect(await cli.exited).toEqual({ code: 0, signal: null });
+      await Promise.all(appends);
+      expect(appends.length).toBeGreaterThan(5);
+
+      expect(rebuilt.generation).toBe(generation + 1);
+      const { position } = await store.appendToStream('remote-after', [{ type: 'Tick', data: {} }]);
+      expect(await runner.waitForPosition(position, 20_000)).toBe(true);
+      await expectExactlyOnce(db, store, projection);
+      expect((await runner.status()).projections[0]).toMatchObject({ generation: generation + 1, state: 'running', lag: 0 });
+    }, T);
+
+    it('refuses a second rebuild of a projection while one holds the claim', async () => {
+      const projection = streamStatsProjection({ prefix: 'claimed' });
+      await appendEvents(store, { count: 200, streams: 3, prefix: 'claimed' });
+      const runner = newRunner([projection], { batchSize: 20 });
+      const outcomes = await Promise.allSettled([runner.rebuild('claimed'), runner.rebuild('claimed')]);
+      expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
+      const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')!;
+      expect(refused.reason).toBeInstanceOf(RebuildInProgressError);
+      await expectExactlyOnce(db, store, projection);
+      const status = (await runner.status()).projections[0]!;
+      expect(status.state).toBe('running');
+      expect(status.rebuild).toBeUndefined();
+    }, T);
+
+    it('rebuilds on start a projection whose version changed', async () => {
+      const v1 = streamStatsProjection({ prefix: 'versioned', version: 1 });
+      await appendEvents(store, { count: 300, streams: 4, prefix: 'versioned' });
+      const first = newRunner([v1]);
+      await first.start();
+      expect(await first.waitForPosition(await store.headPosition(), 20_000)).toBe(true);
+      await first.stop();
+      await db.execute(`DELETE FROM ${v1.tableNames.streams}`); // what v1 built is now wrong
+
+      const v2 = streamStatsProjection({ prefix: 'versioned', version: 2 });
+      const second = newRunner([v2]);
+      await second.start();
+      expect(await second.waitForPosition(await store.headPosition(), 20_000)).toBe(true);
+      expect((await second.status()).projections[0]).toMatchObject({ state: 'running', storedVersion: 2, version: 2 });
+      await expectExactlyOnce(db, store, v2);
+    }, T);
+  });
+}
+
+async function tableNames(db: SqlDatabase, backend: TestBackend): Promise<string[]> {
+  if (backend.target.kind === 'sqlite') {
+    return (await db.query<{ name: string }>(`SELECT name FROM sqlite_master ORDER BY name`)).map((r) => r.name);
+  }
+  return (
+    await db.query<{ name: string }>(`SELECT relname AS name FROM pg_class WHERE relnamespace = current_schema()::regnamespace`)
+  ).map((r) => r.name);
+}
+
+/** Polls a condition (for states only reached through another process or loop), with a timeout. */
+async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('Condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+runnerSuite('SQLite', describe, sqliteBackend);
+runnerSuite('PostgreSQL', postgres.describe, () => postgresBackend('proj_runner'));

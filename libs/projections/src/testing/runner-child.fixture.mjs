@@ -1,0 +1,53 @@
+// A runner or a rebuild in a process of its own, for the crash and cross-process tests.
+// Argument: JSON { target, mode: 'run' | 'rebuild', batchSize, projection: { prefix, version } }.
+// It imports the compiled libraries (dist/): run `npm run build` first.
+import { PostgresEventStore, SqliteEventStore } from '#ruche/eventstore';
+import { openPostgresDatabase, openSqliteDatabase, ProjectionRunner } from '#ruche/projections';
+
+const { streamStatsProjection } = await import(
+  new URL('../../../../dist/libs/projections/src/testing/stream-stats.projection.js', import.meta.url).href
+);
+
+const { target, mode, batchSize, projection } = JSON.parse(process.argv[2]);
+const say = (line) => process.stdout.write(`${line}\n`);
+
+const store =
+  target.kind === 'sqlite'
+    ? SqliteEventStore.open({ filename: target.filename, pollIntervalMs: 20 })
+    : await PostgresEventStore.connect({ connectionString: target.connectionString, schema: target.schema, pollIntervalMs: 200 });
+const db =
+  target.kind === 'sqlite'
+    ? openSqliteDatabase({ filename: target.filename })
+    : await openPostgresDatabase({ connectionString: target.connectionString, schema: target.schema });
+const runner = new ProjectionRunner({
+  store,
+  db,
+  projections: [streamStatsProjection(projection)],
+  batchSize,
+  logger: { log: () => undefined, warn: (m) => console.error(m), error: (m) => console.error(m) },
+});
+
+const shutdown = async (code) => {
+  await runner.stop();
+  await db.close();
+  await store.close();
+  process.exit(code);
+};
+
+if (mode === 'run') {
+  runner.onBatchApplied((batch) => say(`applied ${batch.position}`));
+  process.on('SIGTERM', () => void shutdown(0));
+  await runner.start();
+  say('started');
+} else {
+  try {
+    const result = await runner.rebuild(streamStatsProjection(projection).name, {
+      onProgress: (p) => say(`progress ${p.phase} ${p.position} ${p.head}`),
+    });
+    say(`rebuilt ${JSON.stringify(result)}`);
+    await shutdown(0);
+  } catch (error) {
+    console.error(error);
+    await shutdown(1);
+  }
+}
