@@ -3,6 +3,7 @@ import type { EventStore, RecordedEvent } from '#ruche/eventstore';
 import { postgresService } from '#ruche/eventstore/testing';
 import {
   ProjectionRunner,
+  RebuildAbortedError,
   RebuildInProgressError,
   type AppliedBatch,
   type ProjectionLogger,
@@ -11,7 +12,7 @@ import {
 } from '#ruche/projections';
 import { streamStatsProjection } from './testing/stream-stats.projection.js';
 import { tableDigest } from './testing/table-digest.js';
-import { appendEvents, postgresBackend, spawnFixture, sqliteBackend, type TestBackend } from './testing/test-backends.js';
+import { appendEvents, killFixtures, postgresBackend, spawnFixture, sqliteBackend, type TestBackend } from './testing/test-backends.js';
 
 const postgres = await postgresService();
 const T = 60_000;
@@ -72,6 +73,7 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
       await Promise.all(runners.splice(0).map((runner) => runner.stop()));
     });
     afterAll(async () => {
+      killFixtures();
       await db?.close();
       await store?.close();
       await backend?.dispose();
@@ -270,6 +272,51 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
       const status = (await runner.status()).projections[0]!;
       expect(status.state).toBe('running');
       expect(status.rebuild).toBeUndefined();
+    }, T);
+
+    it('takes over the claim of a rebuild whose process died, not of one alive', async () => {
+      const projection = streamStatsProjection({ prefix: 'orphan' });
+      await appendEvents(store, { count: 50, streams: 2, prefix: 'orphan' });
+      const runner = newRunner([projection]);
+      await runner.rebuild('orphan');
+      const claimBy = (heartbeat: Date) =>
+        db.execute(`UPDATE projection_checkpoints SET rebuild_owner = 'elsewhere', rebuild_heartbeat = $1 WHERE name = $2`, [
+          heartbeat.toISOString(),
+          'orphan',
+        ]);
+
+      await claimBy(new Date());
+      expect((await runner.status()).projections[0]!.state).toBe('rebuilding');
+      await expect(runner.rebuild('orphan')).rejects.toBeInstanceOf(RebuildInProgressError);
+
+      await claimBy(new Date(Date.now() - 10 * 60_000));
+      expect((await runner.status()).projections[0]!.state).toBe('running');
+      await runner.rebuild('orphan');
+      expect((await runner.status()).projections[0]!.rebuild).toBeUndefined();
+      await expectExactlyOnce(db, store, projection);
+    }, T);
+
+    it('leaves the live tables as they were when a rebuild is aborted, and releases its claim', async () => {
+      const projection = streamStatsProjection({ prefix: 'aborted' });
+      await appendEvents(store, { count: 300, streams: 3, prefix: 'aborted' });
+      const runner = newRunner([projection], { batchSize: 20 });
+      await runner.start();
+      expect(await runner.waitForPosition(await store.headPosition(), 20_000)).toBe(true);
+      const before = await digest(db, projection);
+
+      const controller = new AbortController();
+      const aborted = runner.rebuild('aborted', {
+        signal: controller.signal,
+        onProgress: (progress) => {
+          if (progress.position > 0) controller.abort();
+        },
+      });
+      await expect(aborted).rejects.toBeInstanceOf(RebuildAbortedError);
+      expect(await digest(db, projection)).toBe(before);
+      expect((await runner.status()).projections[0]!.rebuild).toBeUndefined();
+      expect(await tableNames(db, backend)).not.toEqual(expect.arrayContaining(['aborted_events__rebuild']));
+      await runner.rebuild('aborted');
+      expect(await digest(db, projection)).toBe(before);
     }, T);
 
     it('rebuilds on start a projection whose version changed', async () => {

@@ -86,8 +86,17 @@ export interface FixtureProcess {
   stderr(): string;
 }
 
+const running = new Set<ChildProcess>();
+
+/** Kills the fixture processes still running (a failed test must not leave them behind). */
+export function killFixtures(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
 export function spawnFixture(args: object): FixtureProcess {
   const child = spawn(process.execPath, [runnerFixture, JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   const lines: string[] = [];
   const watchers = new Set<(line: string) => void>();
   let stderr = '';

@@ -1,0 +1,26 @@
+import { translatePlaceholders } from './sqlite-placeholders.js';
+
+describe('translatePlaceholders', () => {
+  it('turns $n into ?n and reports the highest number', () => {
+    expect(translatePlaceholders('SELECT * FROM t WHERE a = $1 AND b = $12 OR c = $1')).toEqual({
+      sql: 'SELECT * FROM t WHERE a = ?1 AND b = ?12 OR c = ?1',
+      parameterCount: 12,
+    });
+  });
+
+  it('leaves string literals, quoted identifiers and comments alone', () => {
+    const sql = `SELECT '$1 it''s $2', "col$1", x -- costs $3\n, $1 /* $4 */ FROM t`;
+    expect(translatePlaceholders(sql)).toEqual({
+      sql: `SELECT '$1 it''s $2', "col$1", x -- costs $3\n, ?1 /* $4 */ FROM t`,
+      parameterCount: 1,
+    });
+  });
+
+  it('does not mistake a $ inside an identifier for a placeholder', () => {
+    expect(translatePlaceholders('SELECT a$1 FROM t')).toEqual({ sql: 'SELECT a$1 FROM t', parameterCount: 0 });
+  });
+
+  it('refuses $0', () => {
+    expect(() => translatePlaceholders('SELECT $0')).toThrow(/Invalid placeholder/);
+  });
+});
