@@ -63,7 +63,8 @@ function crashSuite(label: string, describeIt: jest.Describe, makeBackend: () =>
         last.exited.then(() => 'exited'),
       ]);
       expect(started).toBe('started');
-      const runner = new ProjectionRunner({ store, db, projections: [projection] });
+      const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
+      const runner = new ProjectionRunner({ store, db, projections: [projection], logger: quiet });
       // The checkpoint, read from the table, says the child caught up.
       await waitUntil(async () => (await runner.status()).projections[0]!.position === head);
       last.child.kill('SIGTERM');

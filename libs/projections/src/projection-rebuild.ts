@@ -16,6 +16,11 @@ export interface RebuildOptions {
   onProgress?: (progress: RebuildProgress) => void;
   /** Aborting stops the rebuild between two batches; the live tables stay as they were. */
   signal?: AbortSignal;
+  /**
+   * Takes the claim even from a rebuild that looks alive (after a crash, rather than waiting
+   * for its heartbeat to go stale). The other rebuild, if it is in fact alive, then stops.
+   */
+  force?: boolean;
 }
 
 export interface RebuildResult {
@@ -113,7 +118,7 @@ export async function rebuildProjection(context: RebuildContext, options: Rebuil
   };
 
   await initializeProjection(db, projection, now());
-  await claim(context, token, now());
+  await claim(context, token, now(), options.force ?? false);
   let position = 0;
   let events = 0;
   try {
@@ -185,9 +190,10 @@ async function applyAll(
   }
 }
 
-async function claim(context: RebuildContext, token: string, now: string): Promise<void> {
+async function claim(context: RebuildContext, token: string, now: string, force: boolean): Promise<void> {
   const { db, projection } = context;
-  const staleBefore = new Date(Date.parse(now) - context.staleAfterMs).toISOString();
+  // ISO-8601 strings of one fixed width compare in time order, in SQLite and PostgreSQL alike.
+  const staleBefore = force ? '9999' : new Date(Date.parse(now) - context.staleAfterMs).toISOString();
   await db.transaction(async (tx) => {
     const claimed = await tx.execute(
       `UPDATE projection_checkpoints

@@ -289,6 +289,9 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
       expect((await runner.status()).projections[0]!.state).toBe('rebuilding');
       await expect(runner.rebuild('orphan')).rejects.toBeInstanceOf(RebuildInProgressError);
 
+      await runner.rebuild('orphan', { force: true });
+      expect((await runner.status()).projections[0]!.rebuild).toBeUndefined();
+
       await claimBy(new Date(Date.now() - 10 * 60_000));
       expect((await runner.status()).projections[0]!.state).toBe('running');
       await runner.rebuild('orphan');

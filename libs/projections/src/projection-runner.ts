@@ -211,7 +211,12 @@ export class ProjectionRunner {
     if (this.started) return;
     this.started = true;
     this.abort = new AbortController();
-    await this.prepare();
+    try {
+      await this.prepare();
+    } catch (error) {
+      this.started = false;
+      throw error;
+    }
     const rows = new Map((await loadCheckpoints(this.db)).map((row) => [row.name, row]));
     for (const feed of this.feeds.values()) {
       const row = rows.get(feed.projection.name)!;
@@ -497,7 +502,8 @@ export class ProjectionRunner {
       try {
         for (;;) {
           const batch = await batches.next();
-          if (!batch || signal.aborted) return;
+          if (signal.aborted) return;
+          if (!batch) throw new Error('the subscription ended');
           while (batch.length > 0 && !signal.aborted) {
             const min = this.progress.liveMinimum();
             let ready = batch.length;
