@@ -47,5 +47,6 @@ export function assertValidProjection(projection: Projection): void {
     assertIdentifier(table, 'table name');
     if (table.length + SHADOW_SUFFIX.length > 63) throw new Error(`Table name ${table} is too long for its shadow`);
     if (table.endsWith(SHADOW_SUFFIX)) throw new Error(`Table name ${table} must not end in ${SHADOW_SUFFIX}`);
+    if (table === 'projection_checkpoints') throw new Error('projection_checkpoints belongs to the runner');
   }
 }
