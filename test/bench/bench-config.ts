@@ -23,6 +23,8 @@ export interface BenchConfig {
   pageSize: number;
   /** Each append line runs this many times on a fresh store; the median is reported. */
   rounds: number;
+  /** Time budget of each read line; a read still going then stops and its rate is partial. */
+  readSeconds: number;
   backends: Backend[];
   impls: Impl[];
   databaseUrl: string;
@@ -60,7 +62,8 @@ export function readConfig(): BenchConfig {
     batchSize: intFromEnv('BENCH_BATCH_SIZE', 100),
     fillBatch: intFromEnv('BENCH_FILL_BATCH', 1_000),
     pageSize: intFromEnv('BENCH_PAGE_SIZE', 1_000),
-    rounds: intFromEnv('BENCH_ROUNDS', 1),
+    rounds: intFromEnv('BENCH_ROUNDS', 3),
+    readSeconds: intFromEnv('BENCH_READ_SECONDS', 120),
     backends: listFromEnv('BENCH_BACKENDS', ALL_BACKENDS),
     impls: listFromEnv('BENCH_IMPLS', ALL_IMPLS),
     databaseUrl:

@@ -25,6 +25,8 @@ export interface Measurement {
   error?: string;
   /** Anything else the report should say about this figure. */
   notes?: string[];
+  /** The read stopped at its time budget: the rate covers only part of the log. */
+  partial?: boolean;
 }
 
 /** Absolute floors of the task, per backend and line (events or appends per second). */
@@ -47,6 +49,8 @@ export interface LineSummary {
   emmettVerdict: 'PASS' | 'MISS' | 'n/a';
   floor?: number;
   floorVerdict: 'PASS' | 'MISS' | 'n/a' | '-';
+  /** Implementations whose figure covers only part of the work (marked * in the table). */
+  partial: Impl[];
   notes: string[];
 }
 
@@ -100,6 +104,7 @@ export function summarize(measurements: readonly Measurement[], config: BenchCon
         emmettVerdict: oursToEmmett === undefined ? 'n/a' : oursToEmmett >= EMMETT_FACTOR ? 'PASS' : 'MISS',
         floor,
         floorVerdict: floor === undefined ? '-' : ours?.rate === undefined ? 'n/a' : ours.rate >= floor ? 'PASS' : 'MISS',
+        partial: [ours, emmett, raw].flatMap((m) => (m?.partial ? [m.impl] : [])),
         notes,
       });
     }
@@ -129,9 +134,9 @@ export function renderTable(summaries: readonly LineSummary[]): string {
     s.backend === 'sqlite' ? 'SQLite' : 'PostgreSQL',
     s.title,
     s.unit,
-    fmtRate(s.ours),
-    fmtRate(s.emmett),
-    fmtRate(s.raw),
+    fmtRate(s.ours) + (s.partial.includes('ours') ? '*' : ''),
+    fmtRate(s.emmett) + (s.partial.includes('emmett') ? '*' : ''),
+    fmtRate(s.raw) + (s.partial.includes('raw') ? '*' : ''),
     fmtRatio(s.oursToEmmett),
     fmtRatio(s.oursToRaw),
     s.emmettVerdict,

@@ -54,10 +54,18 @@ export function replyEvents(streamName: string, count: number): BenchEvent[] {
 export interface BenchStore {
   /** Appends to `stream`, whose last revision the caller knows: -1 when it has no event yet. */
   append(stream: string, lastRevision: number, events: readonly BenchEvent[]): Promise<void>;
-  /** Reads the whole log in position order, `pageSize` events a call; returns how many it read. */
-  readAll(pageSize: number, onPage: (count: number) => void): Promise<number>;
-  /** Follows the log from the start with the implementation's catch-up mechanism until `total`. */
-  catchUp(total: number, pageSize: number, onProgress: (count: number) => void): Promise<number>;
+  /**
+   * Reads the whole log in position order, `pageSize` events a call; returns how many it read.
+   * `onPage` gets the count so far and answers whether to go on (a time budget).
+   */
+  readAll(pageSize: number, onPage: (count: number) => boolean): Promise<number>;
+  /**
+   * Follows the log from the start with the implementation's catch-up mechanism until `total`.
+   * `onProgress` gets the count so far (about every page) and answers whether to go on.
+   */
+  catchUp(total: number, pageSize: number, onProgress: (count: number) => boolean): Promise<number>;
+  /** Events stored, counted by SQL, where paging through readAll cannot be trusted to count. */
+  storedEvents?(): Promise<number>;
   /** Commits the store says it made (group commit), when it counts them. */
   commits(): number | undefined;
   /** Appends that had to be retried (Emmett's SQLite store under concurrency). */
@@ -228,12 +236,17 @@ export async function fillLog(store: BenchStore, total: number, perAppend: numbe
   }
 }
 
-export async function driveReadAll(store: BenchStore, pageSize: number, progress: Progress): Promise<Timed> {
+/** The read lines stop at `budgetMs` (Emmett's PostgreSQL reads slow down with the log's size). */
+export async function driveReadAll(store: BenchStore, pageSize: number, progress: Progress, budgetMs: number): Promise<Timed> {
+  const deadline = performance.now() + budgetMs;
   let read = 0;
   return timed(
     () => read,
     async () => {
-      read = await store.readAll(pageSize, (count) => progress.update(count));
+      read = await store.readAll(pageSize, (count) => {
+        progress.update(count);
+        return performance.now() < deadline;
+      });
     },
   );
 }
@@ -243,19 +256,29 @@ export async function driveCatchUp(
   total: number,
   pageSize: number,
   progress: Progress,
+  budgetMs: number,
 ): Promise<Timed> {
+  const deadline = performance.now() + budgetMs;
   let seen = 0;
   return timed(
     () => seen,
     async () => {
-      seen = await store.catchUp(total, pageSize, (count) => progress.update(count));
+      seen = await store.catchUp(total, pageSize, (count) => {
+        progress.update(count);
+        return performance.now() < deadline;
+      });
     },
   );
 }
 
-/** Reads every event of a store to check that what was acknowledged was stored. */
-export async function countEvents(store: BenchStore, pageSize: number): Promise<number> {
-  return store.readAll(pageSize, () => undefined);
+/**
+ * Counts the events of a store to check that what was acknowledged was stored: by paging through
+ * readAll, and by SQL where the store offers it (then both are returned).
+ */
+export async function countEvents(store: BenchStore, pageSize: number): Promise<{ stored: number; paged: number }> {
+  const paged = await store.readAll(pageSize, () => true);
+  const stored = store.storedEvents ? await store.storedEvents() : paged;
+  return { stored, paged };
 }
 
 export function median(values: readonly number[]): number {

@@ -44,6 +44,25 @@ const WARMUP_APPENDS = 16;
 /** How long the probe of Emmett's SQLite store with truly concurrent appends may run. */
 const PROBE_MS = Number(process.env.BENCH_PROBE_SECONDS ?? 10) * 1000;
 let suppressedLogs = 0;
+let uncaughtSqliteErrors = 0;
+
+/**
+ * Emmett's SQLite connection runs `PRAGMA journal_mode = WAL` without a callback: when that
+ * fails (SQLITE_BUSY under contention), node-sqlite3 emits an 'error' event nobody listens to,
+ * which would end the process. Such errors are counted and reported; anything else still ends it.
+ */
+function countUncaughtSqliteErrors(error: unknown): void {
+  const code = (error as { code?: unknown }).code;
+  // better-sqlite3 (ours, raw) throws SqliteError synchronously: never one of these.
+  const fromNodeSqlite3 = error instanceof Error && error.name !== 'SqliteError';
+  if (fromNodeSqlite3 && typeof code === 'string' && code.startsWith('SQLITE_')) {
+    uncaughtSqliteErrors++;
+    log(`  uncaught ${code} from node-sqlite3 (Emmett): counted`);
+    return;
+  }
+  log(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+}
 
 function log(message: string): void {
   process.stderr.write(`${message}\n`);
@@ -71,8 +90,10 @@ function subjectsFor(backend: Backend, config: BenchConfig): BenchSubject[] {
 }
 
 /** Opens a fresh store, warms it (connections, statements, schema), times the line, checks the count. */
-async function measureAppendLine(subject: BenchSubject, line: LineId, config: BenchConfig): Promise<Timed & { commits?: number; retries: number }> {
-  const store = await subject.open();
+type AppendRound = Timed & { commits?: number; retries: number; anomaly?: string };
+
+async function measureAppendLine(subject: BenchSubject, line: LineId, config: BenchConfig): Promise<AppendRound> {
+  const store = await openTracked(subject);
   try {
     for (let i = 0; i < WARMUP_APPENDS; i++) await store.append('warmup-1', i - 1, [replyEvent('warmup-1')]);
     const commitsBefore = store.commits();
@@ -87,15 +108,17 @@ async function measureAppendLine(subject: BenchSubject, line: LineId, config: Be
       expected = config.appends;
       result = await driveSingleAppends(store, callers, config.appends, new Progress(task, expected, 'appends'));
     }
-    const stored = await countEvents(store, config.pageSize);
+    const { stored, paged } = await countEvents(store, config.pageSize);
     if (stored !== WARMUP_APPENDS + expected) {
       throw new Error(`stored ${stored} events, expected ${WARMUP_APPENDS + expected}`);
     }
+    const anomaly =
+      paged === stored ? undefined : `paging through its reads after ${lineLabel(line, config)} returned ${paged} events for ${stored} stored`;
     const commitsAfter = store.commits();
     const commits = commitsBefore !== undefined && commitsAfter !== undefined ? commitsAfter - commitsBefore : undefined;
-    return { ...result, commits, retries: store.retries() };
+    return { ...result, commits, retries: store.retries(), anomaly };
   } finally {
-    await store.close();
+    await closeTracked(store);
   }
 }
 
@@ -104,21 +127,8 @@ async function measureAppendLine(subject: BenchSubject, line: LineId, config: Be
  * bounded time: what an application gets without serializing them itself.
  */
 async function probeEmmettSqliteConcurrent(config: BenchConfig): Promise<string> {
-  // Emmett runs `PRAGMA journal_mode = WAL` on each new connection without a callback: under
-  // contention it fails with SQLITE_BUSY as an 'error' event nobody listens to, which would end
-  // the process. Counted here instead, until the store is closed.
-  let uncaught = 0;
-  const onUncaught = (error: unknown): void => {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('SQLITE_')) {
-      uncaught++;
-      return;
-    }
-    log(`benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exit(1);
-  };
-  process.on('uncaughtException', onUncaught);
-  const store = await emmettSqliteConcurrent.open();
+  const uncaughtBefore = uncaughtSqliteErrors;
+  const store = await openTracked(emmettSqliteConcurrent);
   try {
     await store.append('warmup-1', -1, [replyEvent('warmup-1')]);
     const logsBefore = suppressedLogs;
@@ -128,13 +138,35 @@ async function probeEmmettSqliteConcurrent(config: BenchConfig): Promise<string>
     return (
       `emmett with ${config.callers} truly concurrent callers (no in-process serialization): ${timed.count} appends in ` +
       `${(timed.ms / 1000).toFixed(1)} s (${rate}/s), ${store.retries()} appends retried after SQLITE_BUSY, ` +
-      `${suppressedLogs - logsBefore} failed transactions logged by Emmett, ${uncaught} uncaught SQLITE errors ` +
+      `${suppressedLogs - logsBefore} failed transactions logged by Emmett, ${uncaughtSqliteErrors - uncaughtBefore} uncaught SQLITE errors ` +
       `(each would crash a process); the figure in the table serializes Emmett's appends in-process`
     );
   } finally {
-    await store.close();
-    process.off('uncaughtException', onUncaught);
+    await closeTracked(store);
   }
+}
+
+/** Stores open right now: an interrupted run still removes their files and schemas. */
+const openStores = new Set<BenchStore>();
+
+async function openTracked(subject: BenchSubject): Promise<BenchStore> {
+  const store = await subject.open();
+  openStores.add(store);
+  return store;
+}
+
+async function closeTracked(store: BenchStore): Promise<void> {
+  openStores.delete(store);
+  await store.close();
+}
+
+function cleanUpOnSignal(signal: NodeJS.Signals): void {
+  log(`${signal}: removing the stores of the measurement in progress`);
+  const closing = [...openStores].map((store) => store.close());
+  openStores.clear();
+  const exit = () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+  Promise.allSettled(closing).then(exit, exit);
+  setTimeout(exit, 10_000).unref();
 }
 
 function lineLabel(line: LineId, config: BenchConfig): string {
@@ -154,7 +186,7 @@ function lineLabel(line: LineId, config: BenchConfig): string {
 
 async function runAppendLines(backend: Backend, subjects: BenchSubject[], config: BenchConfig, out: Measurement[]): Promise<void> {
   for (const line of ['append1', 'appendN', 'batch'] as const) {
-    const perImpl = new Map<Impl, { rounds: (Timed & { commits?: number; retries: number })[]; error?: string }>();
+    const perImpl = new Map<Impl, { rounds: AppendRound[]; error?: string }>();
     for (let round = 0; round < config.rounds; round++) {
       if (config.rounds > 1) log(`[${backend}] ${lineLabel(line, config)}: round ${round + 1}/${config.rounds}`);
       // Implementations take turns within a round, so a burst of load from elsewhere hits all.
@@ -175,7 +207,8 @@ async function runAppendLines(backend: Backend, subjects: BenchSubject[], config
       const entry = perImpl.get(subject.impl);
       if (!entry) continue;
       const rates = entry.rounds.map((r) => (r.count / r.ms) * 1000);
-      const m: Measurement = { backend, impl: subject.impl, line, rounds: rates.map(Math.round), error: entry.error };
+      const anomalies = entry.rounds.flatMap((r) => (r.anomaly ? [`${subject.impl}: ${r.anomaly}`] : []));
+      const m: Measurement = { backend, impl: subject.impl, line, rounds: rates.map(Math.round), error: entry.error, notes: anomalies };
       if (rates.length > 0 && !entry.error) {
         const mid = median(rates);
         const chosen = entry.rounds[rates.indexOf(rates.reduce((best, r) => (Math.abs(r - mid) < Math.abs(best - mid) ? r : best)))];
@@ -190,9 +223,9 @@ async function runAppendLines(backend: Backend, subjects: BenchSubject[], config
       }
       if (backend === 'sqlite' && line === 'appendN' && subject.impl === 'emmett' && PROBE_MS > 0) {
         try {
-          m.notes = [await probeEmmettSqliteConcurrent(config)];
+          m.notes = [...anomalies, await probeEmmettSqliteConcurrent(config)];
         } catch (error) {
-          m.notes = [`emmett with truly concurrent callers failed: ${describeError(error)}`];
+          m.notes = [...anomalies, `emmett with truly concurrent callers failed: ${describeError(error)}`];
         }
       }
       out.push(m);
@@ -204,7 +237,7 @@ async function runAppendLines(backend: Backend, subjects: BenchSubject[], config
 async function runReadLines(backend: Backend, subjects: BenchSubject[], config: BenchConfig, out: Measurement[]): Promise<void> {
   for (const subject of subjects) {
     gc();
-    const record = (line: LineId, timed?: Timed, error?: string) => {
+    const record = (line: LineId, timed?: Timed, error?: string, notes?: string[], partial?: boolean) => {
       const rate = timed && !error ? (timed.count / timed.ms) * 1000 : undefined;
       out.push({
         backend,
@@ -217,22 +250,32 @@ async function runReadLines(backend: Backend, subjects: BenchSubject[], config: 
         machineBusy: timed?.machineBusy,
         loadAverage: os.loadavg()[0],
         error,
+        notes,
+        partial,
       });
       log(`  [${backend}] ${subject.impl} · ${lineLabel(line, config)}: ${rate !== undefined ? `${Math.round(rate).toLocaleString('en-US')} events/s` : `FAILED: ${error}`}`);
     };
     let store: BenchStore | undefined;
     try {
-      store = await subject.open();
+      store = await openTracked(subject);
       await fillLog(store, config.events, config.fillBatch, new Progress(`[${backend}] ${subject.impl} · filling the log (not timed)`, config.events, 'events'));
       gc();
       for (const line of ['readAll', 'catchUp'] as const) {
         const task = `[${backend}] ${subject.impl} · ${lineLabel(line, config)}`;
         try {
+          const budgetMs = config.readSeconds * 1000;
+          const progress = new Progress(task, config.events, 'events');
           const timed =
             line === 'readAll'
-              ? await driveReadAll(store, config.pageSize, new Progress(task, config.events, 'events'))
-              : await driveCatchUp(store, config.events, config.pageSize, new Progress(task, config.events, 'events'));
-          record(line, timed, timed.count === config.events ? undefined : `saw ${timed.count} events, expected ${config.events}`);
+              ? await driveReadAll(store, config.pageSize, progress, budgetMs)
+              : await driveCatchUp(store, config.events, config.pageSize, progress, budgetMs);
+          if (timed.count === config.events) record(line, timed);
+          else if (timed.count < config.events && timed.ms >= budgetMs) {
+            record(line, timed, undefined, [
+              `${subject.impl}: stopped by the ${config.readSeconds} s budget (BENCH_READ_SECONDS) after ` +
+                `${timed.count.toLocaleString('en-US')} of ${config.events.toLocaleString('en-US')} events; the rate (marked *) is over those`,
+            ], true);
+          } else record(line, timed, `saw ${timed.count} events, expected ${config.events}`);
         } catch (error) {
           record(line, undefined, describeError(error));
         }
@@ -244,7 +287,7 @@ async function runReadLines(backend: Backend, subjects: BenchSubject[], config: 
         if (!out.some((m) => m.backend === backend && m.impl === subject.impl && m.line === line)) record(line, undefined, message);
       }
     } finally {
-      await store?.close().catch((error: unknown) => log(`  closing ${subject.impl}: ${describeError(error)}`));
+      if (store) await closeTracked(store).catch((error: unknown) => log(`  closing ${subject.impl}: ${describeError(error)}`));
     }
   }
 }
@@ -268,6 +311,9 @@ async function main(): Promise<void> {
   console.log = () => {
     suppressedLogs++;
   };
+  process.on('uncaughtException', countUncaughtSqliteErrors);
+  process.once('SIGINT', cleanUpOnSignal);
+  process.once('SIGTERM', cleanUpOnSignal);
   const config = readConfig();
   const startedAt = new Date();
   const loadStart = os.loadavg();
@@ -323,6 +369,9 @@ async function main(): Promise<void> {
       renderTable(summaries),
       '',
       ...(notes ? ['Notes:', notes, ''] : []),
+      ...(uncaughtSqliteErrors > 0
+        ? [`node-sqlite3 (Emmett's SQLite store) raised ${uncaughtSqliteErrors} uncaught errors during the run; each would have ended a normal process.`, '']
+        : []),
       `JSON: ${path.relative(process.cwd(), config.jsonPath)}`,
       '',
     ].join('\n'),
@@ -338,6 +387,7 @@ async function main(): Promise<void> {
         machine: { cores: os.cpus().length, loadAverageStart: loadStart, loadAverageEnd: loadEnd, cpuBusyDuringRun: machineBusy },
         config,
         durability,
+        uncaughtSqliteErrors,
         implementations: labels,
         lines: summaries,
         measurements,

@@ -57,7 +57,7 @@ export function oursPostgres(url: string, callers: number): BenchSubject {
             if (page.length === 0) return read;
             read += page.length;
             position = page[page.length - 1].position;
-            onPage(read);
+            if (!onPage(read)) return read;
           }
         },
         async catchUp(total, _pageSize, onProgress) {
@@ -66,8 +66,7 @@ export function oursPostgres(url: string, callers: number): BenchSubject {
           for await (const event of store.subscribeToAll({ fromPosition: 0 })) {
             if (event.position <= 0) throw new Error('position must be > 0');
             seen++;
-            if (seen % 1000 === 0) onProgress(seen);
-            if (seen >= total) break;
+            if (seen >= total || (seen % 1000 === 0 && !onProgress(seen))) break;
           }
           return seen;
         },
@@ -167,7 +166,7 @@ export function rawPostgres(url: string, callers: number): BenchSubject {
             if (rows.length === 0) return read;
             read += rows.length;
             position = rows[rows.length - 1].position;
-            onPage(read);
+            if (!onPage(read)) return read;
           }
         },
         async catchUp(total, pageSize, onProgress) {
@@ -181,7 +180,7 @@ export function rawPostgres(url: string, callers: number): BenchSubject {
               seen++;
               if (seen >= total) break;
             }
-            onProgress(seen);
+            if (!onProgress(seen)) break;
           }
           return seen;
         },
@@ -217,6 +216,18 @@ export function emmettPostgres(url: string): BenchSubject {
       const store = getPostgreSQLEventStore(schemaUrl);
       const readerPool = dumbo({ connectionString: schemaUrl });
       return {
+        // readMessagesBatch orders a page by transaction id but starts the next one after the
+        // last global position: with concurrent writers, pages overlap or leave events out.
+        async storedEvents() {
+          const client = new pg.Client({ connectionString: schemaUrl });
+          await client.connect();
+          try {
+            const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM emt_messages');
+            return Number(rows[0].n);
+          } finally {
+            await client.end();
+          }
+        },
         async append(stream, lastRevision, events) {
           const expectedStreamVersion = lastRevision < 0 ? STREAM_DOES_NOT_EXIST : BigInt(lastRevision + 1);
           const messages: EmmettReply[] = events.map((event) => ({ type: event.type, data: event.data, metadata: event.metadata }));
@@ -230,20 +241,21 @@ export function emmettPostgres(url: string): BenchSubject {
             if (batch.messages.length === 0) return read;
             read += batch.messages.length;
             after = batch.currentGlobalPosition;
-            onPage(read);
+            if (!onPage(read)) return read;
           }
         },
         async catchUp(total, pageSize, onProgress) {
           let seen = 0;
+          let stopped = false;
           if (total === 0) return 0;
           // Emmett's own reactor, without a checkpointer (like our subscription): it only counts.
           const processor = reactor<EmmettReply>({
             processorId: 'bench-catch-up',
             eachMessage: async () => {
               seen++;
-              if (seen % 1000 === 0) onProgress(seen);
+              if (seen % 1000 === 0 && !onProgress(seen)) stopped = true;
             },
-            stopAfter: () => seen >= total,
+            stopAfter: () => seen >= total || stopped,
           });
           // The fastest pulling Emmett allows: pages of `pageSize`, no pause between full pages.
           const consumer = store.consumer<EmmettReply>({

@@ -38,7 +38,7 @@ export const oursSqlite: BenchSubject = {
           if (page.length === 0) return read;
           read += page.length;
           position = page[page.length - 1].position;
-          onPage(read);
+          if (!onPage(read)) return read;
         }
       },
       async catchUp(total, _pageSize, onProgress) {
@@ -47,8 +47,7 @@ export const oursSqlite: BenchSubject = {
         for await (const event of store.subscribeToAll({ fromPosition: 0 })) {
           if (event.position <= 0) throw new Error('position must be > 0');
           seen++;
-          if (seen % 1000 === 0) onProgress(seen);
-          if (seen >= total) break;
+          if (seen >= total || (seen % 1000 === 0 && !onProgress(seen))) break;
         }
         return seen;
       },
@@ -128,7 +127,7 @@ export const rawSqlite: BenchSubject = {
           if (rows.length === 0) return read;
           read += rows.length;
           position = rows[rows.length - 1].position;
-          onPage(read);
+          if (!onPage(read)) return read;
           // Yield like an async driver would, so progress and timers run.
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
@@ -144,7 +143,7 @@ export const rawSqlite: BenchSubject = {
             seen++;
             if (seen >= total) break;
           }
-          onProgress(seen);
+          if (!onProgress(seen)) break;
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
         return seen;
@@ -197,7 +196,9 @@ function emmettSqliteSubject(serialize: boolean): BenchSubject {
     async open(): Promise<BenchStore> {
       const { file, remove } = freshFile('emmett');
       const store = getSQLiteEventStore({ fileName: file });
-      const reader = sqliteConnection({ fileName: file });
+      // Opened on first read, once the store has created the file: two connections racing to
+      // set WAL mode on a new file make one fail with an uncaught SQLITE_BUSY.
+      let reader: ReturnType<typeof sqliteConnection> | undefined;
       let retries = 0;
       let tail: Promise<unknown> = Promise.resolve();
 
@@ -227,11 +228,12 @@ function emmettSqliteSubject(serialize: boolean): BenchSubject {
           let after = 0n;
           let read = 0;
           for (;;) {
+            reader ??= sqliteConnection({ fileName: file });
             const batch = await readMessagesBatch<EmmettReply>(reader, { after, batchSize: pageSize });
             if (batch.messages.length === 0) return read;
             read += batch.messages.length;
             after = batch.currentGlobalPosition;
-            onPage(read);
+            if (!onPage(read)) return read;
           }
         },
         async catchUp(total, pageSize, onProgress) {
@@ -244,8 +246,8 @@ function emmettSqliteSubject(serialize: boolean): BenchSubject {
             start: async () => 'BEGINNING',
             handle: async ({ messages }) => {
               seen += messages.length;
-              onProgress(seen);
-              if (seen >= total) {
+              const goOn = onProgress(seen);
+              if (seen >= total || !goOn) {
                 processor.isActive = false;
                 return { type: 'STOP', reason: 'caught up' };
               }
@@ -264,7 +266,7 @@ function emmettSqliteSubject(serialize: boolean): BenchSubject {
         commits: () => undefined,
         retries: () => retries,
         async close() {
-          reader.close();
+          reader?.close();
           // Emmett closes its per-operation connections without waiting: give them time before
           // the file goes, or a late statement fails with SQLITE_IOERR and nobody catches it.
           await new Promise<void>((resolve) => setTimeout(resolve, 500));
