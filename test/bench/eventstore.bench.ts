@@ -342,7 +342,7 @@ async function main(): Promise<void> {
       durability.postgres = await postgresDurability(config.databaseUrl);
     } else {
       durability.sqlite = 'ours and raw: journal_mode=WAL, synchronous=FULL (set on open)';
-      if (config.impls.includes('emmett')) durability.sqliteEmmett = `emmett: ${await emmettSqliteDurability()} (library defaults)`;
+      if (config.impls.includes('emmett')) durability.sqliteEmmett = `emmett: ${await emmettSqliteDurability()} (synchronous: the library default)`;
     }
     log(`[${backend}] ${durability[backend]}`);
     await runAppendLines(backend, subjects, config, measurements);

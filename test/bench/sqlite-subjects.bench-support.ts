@@ -175,6 +175,30 @@ function isBusy(error: unknown): boolean {
 }
 
 /**
+ * Emmett sets WAL with a `PRAGMA journal_mode = WAL` it does not wait for, on every new
+ * connection: racing its own first statements, it can fail (SQLITE_BUSY, uncaught) and leave a
+ * new file in rollback-journal mode. WAL is persistent, so setting it once on the fresh file
+ * gives Emmett the mode it asks for, the same as ours and raw.
+ */
+function createWalFile(file: string): void {
+  const db = new Sqlite(file);
+  try {
+    db.pragma('journal_mode = WAL');
+  } finally {
+    db.close();
+  }
+}
+
+function journalModeOf(file: string): string {
+  const db = new Sqlite(file, { readonly: true, fileMustExist: true });
+  try {
+    return String(db.pragma('journal_mode', { simple: true }));
+  } finally {
+    db.close();
+  }
+}
+
+/**
  * Emmett's SQLite store as its docs set it up: `getSQLiteEventStore({ fileName })`. It opens a
  * node-sqlite3 connection per operation, in WAL mode with the library's default synchronous=FULL
  * (checked in the report). Concurrent appends on one file end in SQLITE_BUSY almost every time
@@ -195,6 +219,7 @@ function emmettSqliteSubject(serialize: boolean): BenchSubject {
       : '@event-driven-io/emmett-sqlite getSQLiteEventStore({ fileName }), concurrent appends retried on SQLITE_BUSY',
     async open(): Promise<BenchStore> {
       const { file, remove } = freshFile('emmett');
+      createWalFile(file);
       const store = getSQLiteEventStore({ fileName: file });
       // Opened on first read, once the store has created the file: two connections racing to
       // set WAL mode on a new file make one fail with an uncaught SQLITE_BUSY.
@@ -270,7 +295,9 @@ function emmettSqliteSubject(serialize: boolean): BenchSubject {
           // Emmett closes its per-operation connections without waiting: give them time before
           // the file goes, or a late statement fails with SQLITE_IOERR and nobody catches it.
           await new Promise<void>((resolve) => setTimeout(resolve, 500));
+          const mode = journalModeOf(file);
           remove();
+          if (mode !== 'wal') throw new Error(`Emmett's SQLite file ended in journal_mode=${mode}, not wal`);
         },
       };
     },
@@ -280,13 +307,14 @@ function emmettSqliteSubject(serialize: boolean): BenchSubject {
 /** PRAGMAs of a connection as Emmett opens it (after its store created the file), for the report. */
 export async function emmettSqliteDurability(): Promise<string> {
   const { file, remove } = freshFile('pragma');
+  createWalFile(file);
   await getSQLiteEventStore({ fileName: file }).appendToStream('probe-1', [{ type: 'Probe', data: {} }]);
   const connection = sqliteConnection({ fileName: file });
   try {
     const journal = await connection.querySingle<{ journal_mode: string }>('PRAGMA journal_mode');
     const sync = await connection.querySingle<{ synchronous: number }>('PRAGMA synchronous');
     const names = ['OFF', 'NORMAL', 'FULL', 'EXTRA'];
-    return `journal_mode=${journal?.journal_mode ?? '?'}, synchronous=${names[sync?.synchronous ?? -1] ?? '?'}`;
+    return `journal_mode=${journal?.journal_mode ?? '?'} (set on the new file before Emmett opens it), synchronous=${names[sync?.synchronous ?? -1] ?? '?'}`;
   } finally {
     connection.close();
     await new Promise<void>((resolve) => setTimeout(resolve, 500));
