@@ -18,7 +18,7 @@ import type { ExistingEvent } from '../append-rules.js';
 import { CatchUpSubscription, ChangeNotifier, type CatchUpSource } from '../catch-up-subscription.js';
 import { planGroup, type AppendOutcome, type GroupedAppend, type GroupPlan } from './postgres-append-plan.js';
 import { PostgresChangeListener } from './postgres-change-listener.js';
-import { eventStoreTables, migrateEventStore, type EventStoreTables } from './postgres-schema.js';
+import { EXPECTED_CODES, eventStoreTables, migrateEventStore, type EventStoreTables } from './postgres-schema.js';
 
 export interface PostgresEventStoreOptions {
   connectionString: string;
@@ -68,7 +68,11 @@ const EVENT_COLUMNS = 'position, stream_name, revision, event_id, type, data, me
  * "after the last position seen" never skips a late commit.
  *
  * Throughput: concurrent appends of one process are queued and written together, one
- * transaction per group (group commit); each append is still decided on its own.
+ * transaction per group (group commit); each append is still decided on its own. A group
+ * goes first to the append function (postgres-schema.ts): one autocommit statement that takes
+ * the same lock and writes the group when every append can simply be written. When one cannot
+ * (a conflict, a retry, an id already stored), it writes nothing and the group takes the
+ * transaction path, which reads the state and decides each append (postgres-append-plan.ts).
  */
 export class PostgresEventStore implements EventStore {
   private readonly notifier = new ChangeNotifier();
@@ -81,6 +85,8 @@ export class PostgresEventStore implements EventStore {
   private closed = false;
   private closing?: Promise<void>;
   private commitCount = 0;
+  private fastGroups = 0;
+  private fallbacks = 0;
   private transientReadErrors = 0;
   private readonly closeSignal = new AbortController();
   private readonly sql: ReturnType<typeof statements>;
@@ -92,6 +98,7 @@ export class PostgresEventStore implements EventStore {
     private readonly lockKey: string,
     readonly pollIntervalMs: number,
     connectionString: string,
+    private appendFunction: boolean,
   ) {
     this.sql = statements(tables);
     this.listener = new PostgresChangeListener({
@@ -129,11 +136,9 @@ export class PostgresEventStore implements EventStore {
     // new one. Without a listener, that 'error' would crash the process.
     pool.on('error', () => undefined);
     try {
-      await migrateEventStore(pool, tables);
-      const { rows } = await pool.query<{ key: string }>('SELECT hashtextextended($1, 0)::text AS key', [
-        `ruche.es.append.${schema}`,
-      ]);
-      return new PostgresEventStore(pool, tables, rows[0].key, pollIntervalMs, connectionString);
+      const migrated = await migrateEventStore(pool, tables);
+      const { rows } = await pool.query<{ key: string }>(`SELECT ${tables.appendLockKey}::text AS key`);
+      return new PostgresEventStore(pool, tables, rows[0].key, pollIntervalMs, connectionString, migrated.appendFunction);
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;
@@ -147,6 +152,21 @@ export class PostgresEventStore implements EventStore {
   /** Transactions that wrote events, since this instance connected (one per group). */
   get commits(): number {
     return this.commitCount;
+  }
+
+  /** Groups written by the append function, in one round trip. */
+  get fastPathGroups(): number {
+    return this.fastGroups;
+  }
+
+  /** Groups the append function handed back (nothing written), then written or refused on the transaction path. */
+  get fallbackGroups(): number {
+    return this.fallbacks;
+  }
+
+  /** Whether groups still go to the append function first (not when it is missing or newer than this code). */
+  get fastPathEnabled(): boolean {
+    return this.appendFunction;
   }
 
   /** Subscription reads that failed on a lost connection and were retried. */
@@ -374,7 +394,18 @@ export class PostgresEventStore implements EventStore {
     const client = await this.pool.connect();
     let broken = false;
     try {
-      const plan = await this.planAndWrite(client, group, 'BEGIN;');
+      if (this.appendFunction && !retriesWithinGroup(group)) {
+        const outcomes = await this.appendFast(client, group);
+        if (outcomes) {
+          this.fastGroups++;
+          this.commitCount++;
+          this.notifier.notify();
+          return outcomes;
+        }
+        this.fallbacks++;
+      }
+      // Explicit: under REPEATABLE READ the reads would use a snapshot taken before the lock.
+      const plan = await this.planAndWrite(client, group, 'BEGIN ISOLATION LEVEL READ COMMITTED;');
       await client.query('COMMIT');
       if (plan.rows.length > 0) {
         this.commitCount++;
@@ -387,6 +418,60 @@ export class PostgresEventStore implements EventStore {
     } finally {
       client.release(broken);
     }
+  }
+
+  /**
+   * The whole group in one autocommit statement, or undefined when the function wrote nothing
+   * and the group must take the transaction path. Only caller-chosen ids are looked for, as on
+   * that path: fresh UUIDv7 ids cannot be stored already (the unique index would refuse one).
+   */
+  private async appendFast(client: pg.ClientBase, group: readonly GroupedAppend[]): Promise<AppendOutcome[] | undefined> {
+    const streams = new Array<string>(group.length);
+    const expected = new Array<number>(group.length);
+    const counts = new Array<number>(group.length);
+    const ids: string[] = [];
+    const types: string[] = [];
+    const data: string[] = [];
+    const metadata: string[] = [];
+    const checkStreams: string[] = [];
+    const checkIds: string[] = [];
+    group.forEach((append, i) => {
+      streams[i] = append.streamName;
+      expected[i] = typeof append.expected === 'number' ? append.expected : EXPECTED_CODES[append.expected];
+      counts[i] = append.events.length;
+      for (const event of append.events) {
+        ids.push(event.id);
+        types.push(event.type);
+        data.push(event.dataJson);
+        metadata.push(event.metadataJson);
+      }
+      for (const id of append.callerIds) {
+        checkStreams.push(append.streamName);
+        checkIds.push(id);
+      }
+    });
+    let revisions: string[] | null;
+    try {
+      const { rows } = await client.query<{ r: string[] | null }>({
+        name: `${this.sql.prefix}append_fast`,
+        text: this.sql.appendFast,
+        values: [streams, expected, counts, ids, types, data, metadata, checkStreams, checkIds],
+      });
+      revisions = rows[0].r;
+    } catch (error) {
+      // Dropped since we connected (another deployment's migration): the transaction path
+      // needs no function. The failed statement wrote nothing.
+      if ((error as { code?: unknown }).code !== '42883') throw error;
+      this.appendFunction = false;
+      return undefined;
+    }
+    if (revisions === null) return undefined;
+    if (revisions.length !== group.length + 1) throw new Error(`es_append_fast returned ${revisions.length} values`);
+    let position = Number(revisions[0]);
+    return group.map((append, i) => {
+      position += append.events.length;
+      return { ok: true, result: { nextExpectedRevision: Number(revisions[i + 1]), position } };
+    });
   }
 
   /**
@@ -474,6 +559,8 @@ function statements(t: EventStoreTables) {
     readAll: `SELECT ${EVENT_COLUMNS} FROM ${t.events} WHERE position > $1 ORDER BY position LIMIT $2`,
     streamRevision: `SELECT revision FROM ${t.streams} WHERE stream_name = $1`,
     head: `SELECT coalesce(max(position), 0) AS head FROM ${t.events}`,
+    appendFast: `SELECT ${t.appendFunction}($1::text[], $2::bigint[], $3::integer[], $4::uuid[], $5::text[], $6::text[],
+      $7::text[], $8::text[], $9::uuid[]) AS r`,
     state: (streams: string, keyStreams: string, keyIds: string) => `SELECT
         (SELECT coalesce(max(position), 0) FROM ${t.events}) AS head,
         (SELECT coalesce(json_agg(json_build_array(s.stream_name, s.revision)), '[]'::json)
@@ -521,6 +608,22 @@ function prepareGroupedAppend(
   });
   const callerIds = normalised.filter((_, i) => events[i].id !== undefined).map((e) => e.id);
   return { streamName, events: normalised, expected, callerIds };
+}
+
+/**
+ * Does an append of the group repeat ids an earlier one of the group writes to the same stream?
+ * Such a retry is for the plan to recognise; the function would only hit the unique index.
+ */
+function retriesWithinGroup(group: readonly GroupedAppend[]): boolean {
+  const seen = new Set<string>();
+  for (const append of group) {
+    for (const id of append.callerIds) {
+      const key = `${append.streamName} ${id}`;
+      if (seen.has(key)) return true;
+      seen.add(key);
+    }
+  }
+  return false;
 }
 
 /** Errors after which the same read can succeed on another connection. */
