@@ -159,7 +159,11 @@ export class PostgresEventStore implements EventStore {
     return this.fastGroups;
   }
 
-  /** Groups the append function handed back (nothing written), then written or refused on the transaction path. */
+  /**
+   * Groups decided on the transaction path: handed back by the append function (which wrote
+   * nothing), sent there directly because they retry ids of their own group, or any group
+   * once the fast path is off.
+   */
   get fallbackGroups(): number {
     return this.fallbacks;
   }
@@ -402,8 +406,8 @@ export class PostgresEventStore implements EventStore {
           this.notifier.notify();
           return outcomes;
         }
-        this.fallbacks++;
       }
+      this.fallbacks++;
       // Explicit: under REPEATABLE READ the reads would use a snapshot taken before the lock.
       const plan = await this.planAndWrite(client, group, 'BEGIN ISOLATION LEVEL READ COMMITTED;');
       await client.query('COMMIT');
