@@ -12,8 +12,8 @@ import type {
   StoreHealth,
   SubscribeToAllOptions,
 } from '../event-store.js';
-import { EventStoreClosedError, InvalidAppendError } from '../errors.js';
-import { prepareAppend, type PreparedEvent } from '../append-validation.js';
+import { EventStoreClosedError } from '../errors.js';
+import { prepareAppend } from '../append-validation.js';
 import type { ExistingEvent } from '../append-rules.js';
 import { CatchUpSubscription, ChangeNotifier, type CatchUpSource } from '../catch-up-subscription.js';
 import { planGroup, type AppendOutcome, type GroupedAppend, type GroupPlan } from './postgres-append-plan.js';
@@ -598,20 +598,10 @@ function prepareGroupedAppend(
   events: readonly EventToAppend[],
   expected: ExpectedRevision,
 ): GroupedAppend {
+  // Ids come back lower-cased, as PostgreSQL gives uuids back, and checked unique in the append.
   const prepared = prepareAppend(streamName, events, expected);
-  // PostgreSQL stores uuids in lower case; ids are compared as it will give them back.
-  const seen = new Set<string>();
-  const normalised = prepared.map((event, i): PreparedEvent => {
-    if (event.type.includes('\u0000')) {
-      throw new InvalidAppendError(`events[${i}].type`, 'must not contain the NUL character');
-    }
-    const id = event.id.toLowerCase();
-    if (seen.has(id)) throw new InvalidAppendError(`events[${i}].id`, 'appears twice in the same append');
-    seen.add(id);
-    return id === event.id ? event : { ...event, id };
-  });
-  const callerIds = normalised.filter((_, i) => events[i].id !== undefined).map((e) => e.id);
-  return { streamName, events: normalised, expected, callerIds };
+  const callerIds = prepared.filter((_, i) => events[i].id !== undefined).map((e) => e.id);
+  return { streamName, events: prepared, expected, callerIds };
 }
 
 /**

@@ -65,7 +65,11 @@ const MIGRATIONS: ReadonlyArray<(t: EventStoreTables) => string> = [
   `,
 ];
 
-/** Bump with any change to the function's text or contract; the marker also carries a hash of it. */
+/**
+ * Bump with any change to the function; the marker also carries a hash of its text, so an
+ * edit is installed even without a bump. Processes still running the previous code call the
+ * function by name: a change of what it takes or returns needs a new signature too.
+ */
 export const APPEND_FUNCTION_VERSION = 1;
 const MARKER = /^ruche-es append function v(\d+)\b/;
 
