@@ -70,7 +70,9 @@ pg.describe('PostgresEventStore: the append function (fast path) and its fallbac
     it('writes one append in one statement, gap-free after the head, with the stream head updated', async () => {
       const s = stream();
       const head = await store.headPosition();
-      const run = await paths(store, () => store.appendToStream(s, [tick(0), tick(1), tick(2)], { expectedRevision: 'no_stream' }));
+      const run = await paths(store, () =>
+        store.appendToStream(s, [tick(0), tick(1), tick(2)], { expectedRevision: 'no_stream' }),
+      );
       expect(run).toMatchObject({ fast: 1, fallback: 0, commits: 1 });
       expect(run.result).toEqual({ nextExpectedRevision: 2, position: head + 3 });
       const next = await paths(store, () => store.appendToStream(s, [tick(3)], { expectedRevision: 2 }));
@@ -251,12 +253,12 @@ pg.describe('PostgresEventStore: the append function (fast path) and its fallbac
           LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'old function called'; END $$`);
         await store.pool.query(`CREATE FUNCTION "${fresh}".es_append_fast(${SIGNATURE}) RETURNS bigint[]
           LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'old body called'; END $$`);
-        await store.pool.query(`COMMENT ON FUNCTION "${fresh}".es_append_fast(${SIGNATURE}) IS 'ruche-es append function v0 0123456789abcdef'`);
+        await store.pool.query(
+          `COMMENT ON FUNCTION "${fresh}".es_append_fast(${SIGNATURE}) IS 'ruche-es append function v0 0123456789abcdef'`,
+        );
         expect(await functionsIn(fresh)).toHaveLength(2);
 
-        const stores = await Promise.all(
-          Array.from({ length: 4 }, () => connect({ schema: fresh })),
-        );
+        const stores = await Promise.all(Array.from({ length: 4 }, () => connect({ schema: fresh })));
         expect(stores.map((s) => s.fastPathEnabled)).toEqual([true, true, true, true]);
         const functions = await functionsIn(fresh);
         expect(functions).toEqual([{ args: SIGNATURE, marker: expect.stringMatching(CURRENT_MARKER) }]);
@@ -299,7 +301,9 @@ pg.describe('PostgresEventStore: the append function (fast path) and its fallbac
       const fresh = uniqueSchema('es_pg_fast_new');
       try {
         await (await PostgresEventStore.connect({ connectionString: testDatabaseUrl, schema: fresh })).close();
-        await store.pool.query(`COMMENT ON FUNCTION "${fresh}".es_append_fast(${SIGNATURE}) IS 'ruche-es append function v999 fedcba9876543210'`);
+        await store.pool.query(
+          `COMMENT ON FUNCTION "${fresh}".es_append_fast(${SIGNATURE}) IS 'ruche-es append function v999 fedcba9876543210'`,
+        );
         const older = await connect({ schema: fresh });
         expect(older.fastPathEnabled).toBe(false);
         expect(await functionsIn(fresh)).toEqual([{ args: SIGNATURE, marker: 'ruche-es append function v999 fedcba9876543210' }]);
@@ -332,12 +336,13 @@ pg.describe('PostgresEventStore: the append function (fast path) and its fallbac
     });
   });
 
-  it('under a default isolation other than READ COMMITTED, appends still take the lock before reading, from two processes', async () => {
+  it('under a default isolation other than READ COMMITTED, two processes still read under the lock', async () => {
     const url = new URL(testDatabaseUrl);
     url.searchParams.set('options', '-c default_transaction_isolation=serializable');
     const fresh = uniqueSchema('es_pg_fast_iso');
     try {
-      const [a, b] = [await connect({ schema: fresh, connectionString: url.toString() }), await connect({ schema: fresh, connectionString: url.toString() })];
+      const a = await connect({ schema: fresh, connectionString: url.toString() });
+      const b = await connect({ schema: fresh, connectionString: url.toString() });
       const { rows } = await a.pool.query<{ level: string }>(`SELECT current_setting('transaction_isolation') AS level`);
       expect(rows).toEqual([{ level: 'serializable' }]);
       const caller = async (s: PostgresEventStore, c: number): Promise<number[]> => {

@@ -110,7 +110,6 @@ DECLARE
   v_found boolean;
   v_valid boolean;
   v_total bigint;
-  v_rows bigint;
   v_revisions bigint[];
 BEGIN
   IF NOT coalesce(
