@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import type { EventStore } from '#ruche/eventstore';
 import type { Backend, Impl } from './bench-config.js';
 
 /** The payload every implementation stores: a forum reply, about 330 bytes as JSON. */
@@ -89,6 +90,42 @@ export function counterOf(store: object, names: readonly string[]): number | und
     if (typeof value === 'number') return value;
   }
   return undefined;
+}
+
+/** Our adapters through the port: the same work whatever the backend; `dispose` removes its file or schema. */
+export function oursBenchStore(store: EventStore, dispose: () => Promise<void> | void): BenchStore {
+  return {
+    async append(stream, lastRevision, events) {
+      await store.appendToStream(stream, events, { expectedRevision: lastRevision < 0 ? 'no_stream' : lastRevision });
+    },
+    async readAll(pageSize, onPage) {
+      let position = 0;
+      let read = 0;
+      for (;;) {
+        const page = await store.readAll({ fromPosition: position, maxCount: pageSize });
+        if (page.length === 0) return read;
+        read += page.length;
+        position = page[page.length - 1]!.position;
+        if (!onPage(read)) return read;
+      }
+    },
+    async catchUp(total, _pageSize, onProgress) {
+      let seen = 0;
+      if (total === 0) return 0;
+      for await (const event of store.subscribeToAll({ fromPosition: 0 })) {
+        if (event.position <= 0) throw new Error('position must be > 0');
+        seen++;
+        if (seen >= total || (seen % 1000 === 0 && !onProgress(seen))) break;
+      }
+      return seen;
+    },
+    commits: () => counterOf(store, ['commits', 'commitCount']),
+    retries: () => 0,
+    async close() {
+      await store.close();
+      await dispose();
+    },
+  };
 }
 
 /** Progress lines on stderr, at most one every two seconds per task. */

@@ -4,7 +4,7 @@ import { STREAM_DOES_NOT_EXIST, reactor } from '@event-driven-io/emmett';
 import { getPostgreSQLEventStore, readMessagesBatch } from '@event-driven-io/emmett-postgresql';
 import { dumbo } from '@event-driven-io/dumbo';
 import { PostgresEventStore } from '#ruche/eventstore';
-import { counterOf, stallGuard, type BenchEvent, type BenchStore, type BenchSubject } from './bench-workload.js';
+import { oursBenchStore, stallGuard, type BenchEvent, type BenchStore, type BenchSubject } from './bench-workload.js';
 
 /** A fresh schema per measurement, dropped with the store. */
 async function freshSchema(url: string, prefix: string): Promise<{ schema: string; drop(): Promise<void> }> {
@@ -45,38 +45,7 @@ export function oursPostgres(url: string, callers: number): BenchSubject {
     async open(): Promise<BenchStore> {
       const { schema, drop } = await freshSchema(url, 'ours');
       const store = await PostgresEventStore.connect({ connectionString: url, schema, poolSize: Math.max(10, callers + 2) });
-      return {
-        async append(stream, lastRevision, events) {
-          await store.appendToStream(stream, events, { expectedRevision: lastRevision < 0 ? 'no_stream' : lastRevision });
-        },
-        async readAll(pageSize, onPage) {
-          let position = 0;
-          let read = 0;
-          for (;;) {
-            const page = await store.readAll({ fromPosition: position, maxCount: pageSize });
-            if (page.length === 0) return read;
-            read += page.length;
-            position = page[page.length - 1].position;
-            if (!onPage(read)) return read;
-          }
-        },
-        async catchUp(total, _pageSize, onProgress) {
-          let seen = 0;
-          if (total === 0) return 0;
-          for await (const event of store.subscribeToAll({ fromPosition: 0 })) {
-            if (event.position <= 0) throw new Error('position must be > 0');
-            seen++;
-            if (seen >= total || (seen % 1000 === 0 && !onProgress(seen))) break;
-          }
-          return seen;
-        },
-        commits: () => counterOf(store, ['commits', 'commitCount']),
-        retries: () => 0,
-        async close() {
-          await store.close();
-          await drop();
-        },
-      };
+      return oursBenchStore(store, drop);
     },
   };
 }

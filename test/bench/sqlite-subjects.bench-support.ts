@@ -11,7 +11,7 @@ import {
   type SQLiteEventStore,
 } from '@event-driven-io/emmett-sqlite';
 import { SqliteEventStore } from '#ruche/eventstore';
-import { counterOf, type BenchEvent, type BenchStore, type BenchSubject } from './bench-workload.js';
+import { oursBenchStore, type BenchEvent, type BenchStore, type BenchSubject } from './bench-workload.js';
 
 /** A fresh directory per measurement, removed with the store. */
 function freshFile(prefix: string): { file: string; remove(): void } {
@@ -26,38 +26,7 @@ export const oursSqlite: BenchSubject = {
   async open(): Promise<BenchStore> {
     const { file, remove } = freshFile('ours');
     const store = SqliteEventStore.open({ filename: file });
-    return {
-      async append(stream, lastRevision, events) {
-        await store.appendToStream(stream, events, { expectedRevision: lastRevision < 0 ? 'no_stream' : lastRevision });
-      },
-      async readAll(pageSize, onPage) {
-        let position = 0;
-        let read = 0;
-        for (;;) {
-          const page = await store.readAll({ fromPosition: position, maxCount: pageSize });
-          if (page.length === 0) return read;
-          read += page.length;
-          position = page[page.length - 1].position;
-          if (!onPage(read)) return read;
-        }
-      },
-      async catchUp(total, _pageSize, onProgress) {
-        let seen = 0;
-        if (total === 0) return 0;
-        for await (const event of store.subscribeToAll({ fromPosition: 0 })) {
-          if (event.position <= 0) throw new Error('position must be > 0');
-          seen++;
-          if (seen >= total || (seen % 1000 === 0 && !onProgress(seen))) break;
-        }
-        return seen;
-      },
-      commits: () => counterOf(store, ['commits', 'commitCount']),
-      retries: () => 0,
-      async close() {
-        await store.close();
-        remove();
-      },
-    };
+    return oursBenchStore(store, remove);
   },
 };
 
