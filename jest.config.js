@@ -32,10 +32,13 @@ const common = {
   rootDir: '.',
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
 };
+// Tests that run compiled code from dist/ find it built once per run (and only when a source
+// changed), never by themselves.
+const builtOnce = '<rootDir>/test/support/global-build.ts';
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.spec.ts'] },
-    { ...common, displayName: 'int', testMatch: ['<rootDir>/**/*.int.spec.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.spec.ts'] },
+    { ...common, displayName: 'int', testMatch: ['<rootDir>/**/*.int.spec.ts'], globalSetup: builtOnce },
+    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.spec.ts'], globalSetup: builtOnce },
   ],
 };

@@ -1,8 +1,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
+import type { SqlDatabase } from '#ruche/projections';
+import { READ_DB, type Clock } from '#ruche/platform';
 import { createApp } from '../../apps/api/src/bootstrap.js';
-import { loadConfiguration } from '../../apps/api/src/config/configuration.js';
+import { loadConfiguration, type RucheConfig } from '../../apps/api/src/config/configuration.js';
 import { freshEmail, startTestApp, type TestApp } from './support/test-app.js';
 
 const run = promisify(execFile);
@@ -51,7 +57,7 @@ describe('identity', () => {
   });
 
   it('refuses to start with AUTH_MODE=dev when NODE_ENV=production, with a clear message', async () => {
-    await run('npm', ['run', '-s', 'build'], { cwd: process.cwd() });
+    // dist/ is built once for the run by test/support/global-build.ts.
     const failure = await run('node', ['dist/apps/api/src/main.js'], {
       cwd: process.cwd(),
       env: { ...process.env, NODE_ENV: 'production', AUTH_MODE: 'dev', PORT: '0' },
@@ -66,4 +72,87 @@ describe('identity', () => {
   it('rejects configuration mistakes all at once at start', () => {
     expect(() => loadConfiguration({ PORT: '-1', SEED: 'maybe' })).toThrow(/PORT[\s\S]*SEED/);
   });
+
+  describe('the session cookie', () => {
+    const cookieOf = (response: request.Response): string => {
+      const cookies = ([] as string[]).concat(response.headers['set-cookie'] ?? []);
+      const session = cookies.find((c) => c.startsWith('ruche_session='));
+      if (!session) throw new Error(`no session cookie in ${JSON.stringify(cookies)}`);
+      return session;
+    };
+
+    it('is Secure when PUBLIC_URL is https, even outside production', async () => {
+      await withApp({ PUBLIC_URL: 'https://ruche.ac-test.fr' }, async (app) => {
+        const r = await request(app.getHttpServer()).post('/api/auth/dev-login').send({ email: freshEmail('https') }).expect(200);
+        expect(cookieOf(r)).toMatch(/;\s*Secure/i);
+        expect(cookieOf(r)).toMatch(/;\s*HttpOnly/i);
+      });
+    });
+
+    it('is not Secure when PUBLIC_URL is http', async () => {
+      await withApp({ PUBLIC_URL: 'http://localhost:3000' }, async (app) => {
+        const r = await request(app.getHttpServer()).post('/api/auth/dev-login').send({ email: freshEmail('http') }).expect(200);
+        expect(cookieOf(r)).not.toMatch(/Secure/i);
+      });
+    });
+  });
+
+  describe('session expiry (12 h)', () => {
+    const HOUR = 60 * 60 * 1000;
+    /** A clock that only moves when told. */
+    const clock = { at: new Date('2026-11-30T08:00:00.000Z'), now: (): Date => new Date(clock.at) } satisfies Clock & { at: Date };
+    const advance = (ms: number): void => {
+      clock.at = new Date(clock.at.getTime() + ms);
+    };
+
+    it('answers 401 past expiry, and the next sign-in sweeps the expired row', async () => {
+      await withApp({}, async (app) => {
+        const db = app.get<SqlDatabase>(READ_DB);
+        const server = app.getHttpServer();
+        const early = request.agent(server);
+        const signedIn = await early.post('/api/auth/dev-login').send({ email: freshEmail('early') }).expect(200);
+        const userId = signedIn.body.id as string;
+        const sessionsOf = async (id: string): Promise<number> =>
+          Number((await db.queryOne<{ n: number | string }>('SELECT COUNT(*) AS n FROM sessions WHERE user_id = $1', [id]))?.n);
+
+        advance(12 * HOUR - 1000);
+        await early.get('/api/me').expect(200);
+        advance(2000);
+        const expired = await early.get('/api/me').expect(401);
+        expect(expired.body.status).toBe(401);
+        expect(await sessionsOf(userId)).toBe(1);
+
+        const late = await request(server).post('/api/auth/dev-login').send({ email: freshEmail('late') }).expect(200);
+        expect(await sessionsOf(userId)).toBe(0);
+        expect(await sessionsOf(late.body.id as string)).toBe(1);
+      }, { clock });
+    });
+
+    it("finds expired sessions for the sweep through an index on expires_at", async () => {
+      await withApp({}, async (app) => {
+        const plan = await app
+          .get<SqlDatabase>(READ_DB)
+          .query<{ detail: string }>('EXPLAIN QUERY PLAN DELETE FROM sessions WHERE expires_at < $1', [new Date().toISOString()]);
+        expect(plan.map((row) => row.detail).join('\n')).toMatch(/USING (COVERING )?INDEX sessions_expires_at/);
+      });
+    });
+  });
 });
+
+/** A separate app on its own SQLite file, with the given environment and options. */
+async function withApp(
+  env: Record<string, string>,
+  use: (app: INestApplication, config: RucheConfig) => Promise<void>,
+  options: { clock?: Clock } = {},
+): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ruche-identity-'));
+  const config = loadConfiguration({ NODE_ENV: 'test', DATA_DIR: dataDir, SEED: 'none', ...env });
+  const app = await createApp(config, options);
+  await app.init();
+  try {
+    await use(app, config);
+  } finally {
+    await app.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { EventStore } from '#ruche/eventstore';
 import { postgresService } from '#ruche/eventstore/testing';
@@ -85,7 +84,6 @@ describe.each(backends)('read models under crashes and rebuilds (%s)', (_label, 
   let head = 0;
 
   beforeAll(async () => {
-    execFileSync('npm', ['run', '-s', 'build'], { stdio: 'inherit' });
     backend = makeBackend();
     store = await backend.openStore();
     db = await backend.openDb();

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import type { Clock } from '#ruche/platform';
 import { IdentityModule, identityProjections } from '#ruche/identity';
 import { SpacesModule, spacesProjections } from '#ruche/spaces';
 import type { RucheConfig } from './config/configuration.js';
@@ -8,6 +9,8 @@ import { InfrastructureModule } from './infrastructure/infrastructure.module.js'
 
 export interface AppOptions {
   runProjections?: boolean;
+  /** Replaces the system clock (tests that move time forward). */
+  clock?: Clock;
 }
 
 @Module({})
@@ -20,8 +23,9 @@ export class AppModule {
         InfrastructureModule.forRoot(config, {
           projections: [...identityProjections, ...spacesProjections],
           runProjections: options.runProjections,
+          clock: options.clock,
         }),
-        IdentityModule.forRoot({ authMode: config.authMode, secureCookies: config.nodeEnv === 'production' }),
+        IdentityModule.forRoot({ authMode: config.authMode, secureCookies: config.secureCookies }),
         SpacesModule,
       ],
       controllers: [HealthController],

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import type { EventStore } from '#ruche/eventstore';
 import { postgresService } from '#ruche/eventstore/testing';
 import { ProjectionRunner, type SqlDatabase } from '#ruche/projections';
@@ -24,7 +23,6 @@ function crashSuite(label: string, describeIt: jest.Describe, makeBackend: () =>
     let db: SqlDatabase;
 
     beforeAll(async () => {
-      execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
       backend = makeBackend();
       store = await backend.openStore();
       db = await backend.openDb();

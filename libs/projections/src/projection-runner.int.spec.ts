@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import type { EventStore, RecordedEvent } from '#ruche/eventstore';
 import { postgresService } from '#ruche/eventstore/testing';
 import {
@@ -64,7 +63,6 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
     };
 
     beforeAll(async () => {
-      execFileSync('npm', ['run', 'build'], { stdio: 'ignore' });
       backend = makeBackend();
       store = await backend.openStore();
       db = await backend.openDb();

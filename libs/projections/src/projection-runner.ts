@@ -178,6 +178,7 @@ export class ProjectionRunner {
   private started = false;
   private emitting = false;
   private emitterBatches: EventBatches | undefined;
+  private checkpointTableReady = false;
 
   constructor(options: ProjectionRunnerOptions) {
     this.store = options.store;
@@ -297,7 +298,8 @@ export class ProjectionRunner {
 
   /** Each projection's position, the head, the lag and the state, as the checkpoint table says. */
   async status(): Promise<RunnerStatus> {
-    await ensureCheckpointTable(this.db);
+    // Once per runner: status() backs /api/health, which must not run DDL on every call.
+    if (!this.checkpointTableReady) await this.createCheckpointTable();
     const [rows, head] = await Promise.all([loadCheckpoints(this.db), this.store.headPosition()]);
     const byName = new Map(rows.map((row) => [row.name, row]));
     const staleBefore = this.clock().getTime() - this.rebuildStaleAfterMs;
@@ -336,8 +338,13 @@ export class ProjectionRunner {
     return { head, projections };
   }
 
-  private async prepare(): Promise<void> {
+  private async createCheckpointTable(): Promise<void> {
     await ensureCheckpointTable(this.db);
+    this.checkpointTableReady = true;
+  }
+
+  private async prepare(): Promise<void> {
+    await this.createCheckpointTable();
     for (const feed of this.feeds.values()) {
       if (await initializeProjection(this.db, feed.projection, this.now())) {
         this.logger.log(`Projection ${feed.projection.name} created: it will be built from position 0`);

@@ -16,6 +16,10 @@ export interface RucheConfig {
   eventStore: 'sqlite' | 'postgres' | 'kurrentdb';
   readStore: 'sqlite' | 'postgres';
   sqliteFile: string;
+  /** The origin browsers use (no trailing slash). */
+  publicUrl: string;
+  /** Session cookies marked Secure: PUBLIC_URL is https, unless COOKIE_SECURE says otherwise. */
+  secureCookies: boolean;
 }
 
 export class ConfigurationError extends Error {
@@ -41,7 +45,8 @@ export function loadConfiguration(env: Env = process.env): RucheConfig {
 
   const rawPort = blankToUndefined(env.PORT) ?? '3000';
   const port = Number(rawPort);
-  if (!/^\d+$/.test(rawPort) || port < 1 || port > 65535) {
+  const portIsValid = /^\d+$/.test(rawPort) && port >= 1 && port <= 65535;
+  if (!portIsValid) {
     problems.push(`PORT must be an integer between 1 and 65535 (got "${rawPort}")`);
   }
 
@@ -76,6 +81,15 @@ export function loadConfiguration(env: Env = process.env): RucheConfig {
   const seed = blankToUndefined(env.SEED) ?? 'demo';
   if (seed !== 'demo' && seed !== 'none') problems.push(`SEED must be "demo" or "none" (got "${seed}")`);
 
+  const rawPublicUrl = blankToUndefined(env.PUBLIC_URL);
+  // The default follows PORT; a bad PORT is already reported above.
+  const publicUrl = rawPublicUrl ? parsePublicUrl(rawPublicUrl, problems) : new URL(`http://localhost:${portIsValid ? port : 3000}`);
+
+  const cookieSecure = blankToUndefined(env.COOKIE_SECURE);
+  if (cookieSecure !== undefined && cookieSecure !== 'true' && cookieSecure !== 'false') {
+    problems.push(`COOKIE_SECURE must be "true" or "false" (got "${cookieSecure}")`);
+  }
+
   if (problems.length > 0) throw new ConfigurationError(problems);
 
   return {
@@ -91,7 +105,27 @@ export function loadConfiguration(env: Env = process.env): RucheConfig {
     eventStore: kurrentDbUrl ? 'kurrentdb' : databaseUrl ? 'postgres' : 'sqlite',
     readStore: databaseUrl ? 'postgres' : 'sqlite',
     sqliteFile: path.join(dataDir, 'ruche.sqlite'),
+    publicUrl: publicUrl?.origin ?? '',
+    // Browsers drop Secure cookies over plain http: the scheme users actually see decides.
+    secureCookies: cookieSecure === undefined ? publicUrl?.protocol === 'https:' : cookieSecure === 'true',
   };
+}
+
+/** An http(s) origin: no path, query or credentials, which an origin cannot carry. */
+function parsePublicUrl(raw: string, problems: string[]): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    problems.push(`PUBLIC_URL must be an http:// or https:// URL (got "${raw}")`);
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    problems.push(`PUBLIC_URL must be an http:// or https:// URL (got "${raw}")`);
+  } else if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+    problems.push(`PUBLIC_URL must be an origin such as https://ruche.ac-example.fr, without path, query or credentials (got "${raw}")`);
+  }
+  return url;
 }
 
 export const RUCHE_CONFIG = Symbol('RUCHE_CONFIG');

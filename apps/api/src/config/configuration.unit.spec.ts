@@ -31,4 +31,47 @@ describe('loadConfiguration', () => {
     expect(() => loadConfiguration({ NODE_ENV: 'production' })).toThrow(/AUTH_MODE=dev .* refused when NODE_ENV=production/);
     expect(() => loadConfiguration({ NODE_ENV: 'production', AUTH_MODE: 'dev' })).toThrow(ConfigurationError);
   });
+
+  describe('PUBLIC_URL and the session cookie', () => {
+    it('defaults to http://localhost on PORT, so cookies are not Secure', () => {
+      expect(loadConfiguration({ PORT: '8080' })).toMatchObject({ publicUrl: 'http://localhost:8080', secureCookies: false });
+    });
+
+    it('marks cookies Secure when the public URL is https, whatever NODE_ENV says', () => {
+      expect(loadConfiguration({ PUBLIC_URL: 'https://ruche.ac-nice.fr/' })).toMatchObject({
+        publicUrl: 'https://ruche.ac-nice.fr',
+        secureCookies: true,
+      });
+      expect(loadConfiguration({ NODE_ENV: 'test', PUBLIC_URL: 'http://ruche.test:8080' }).secureCookies).toBe(false);
+    });
+
+    it('lets COOKIE_SECURE override the scheme either way', () => {
+      expect(loadConfiguration({ PUBLIC_URL: 'http://ruche.test', COOKIE_SECURE: 'true' }).secureCookies).toBe(true);
+      expect(loadConfiguration({ PUBLIC_URL: 'https://ruche.test', COOKIE_SECURE: 'false' }).secureCookies).toBe(false);
+    });
+
+    it.each([
+      ['ftp://ruche.test', /PUBLIC_URL must be an http/],
+      ['ruche.ac-nice.fr', /PUBLIC_URL must be an http/],
+      ['https://ruche.test/app?x=1', /PUBLIC_URL must be an origin/],
+      ['https://user:secret@ruche.test', /PUBLIC_URL must be an origin/],
+    ])('refuses PUBLIC_URL=%s', (value, message) => {
+      expect(() => loadConfiguration({ PUBLIC_URL: value })).toThrow(message);
+    });
+
+    it('refuses a COOKIE_SECURE other than true or false', () => {
+      expect(() => loadConfiguration({ COOKIE_SECURE: 'yes' })).toThrow(/COOKIE_SECURE must be "true" or "false"/);
+    });
+
+    it('does not blame the default PUBLIC_URL for a bad PORT', () => {
+      const error = (() => {
+        try {
+          loadConfiguration({ PORT: '99999' });
+        } catch (e) {
+          return e as ConfigurationError;
+        }
+      })();
+      expect(error?.problems).toEqual([expect.stringMatching(/^PORT must be/)]);
+    });
+  });
 });

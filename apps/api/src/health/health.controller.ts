@@ -1,11 +1,31 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import type { EventStore } from '#ruche/eventstore';
-import type { ProjectionRunner } from '#ruche/projections';
+import type { EventStore, StoreHealth } from '#ruche/eventstore';
+import type { ProjectionRunner, RunnerStatus } from '#ruche/projections';
 import { EVENT_STORE, PROJECTION_RUNNER } from '#ruche/platform';
+import { hasRole } from '#ruche/domain-kit';
+import { CurrentUser, Public, type SignedInUser } from '#ruche/identity';
 import { RUCHE_CONFIG, type RucheConfig } from '../config/configuration.js';
-import { Public } from '#ruche/identity';
+
+type Status = 'up' | 'down';
+
+/** What anyone may see: up or down, and how far behind each projection is. */
+export interface PublicHealth {
+  status: Status;
+  eventStore: { status: Status; adapter: string };
+  readStore: { status: Status; adapter: string };
+  projections: { name: string; lag: number }[];
+}
+
+/** What a dane sees besides: the stores' error texts, the head, each projection's state. */
+export interface DetailedHealth {
+  status: Status;
+  eventStore: StoreHealth;
+  readStore: { status: Status; adapter: string; detail?: string };
+  head?: number;
+  projections: RunnerStatus['projections'];
+}
 
 @ApiTags('health')
 @Controller('api/health')
@@ -16,18 +36,44 @@ export class HealthController {
     @Inject(RUCHE_CONFIG) private readonly config: RucheConfig,
   ) {}
 
+  /**
+   * Public, for load balancers and monitoring: internal error texts (SQL, hosts, file paths)
+   * go only to a signed-in dane. Reads only; the runner created its tables at start.
+   */
   @Public()
   @Get()
-  @ApiOperation({ summary: "The event log's state and the projections' lag; 503 when the log is down" })
-  async health(@Res({ passthrough: true }) response: Response) {
-    const eventStore = await this.store.health().catch((error: Error) => ({
-      status: 'down' as const,
-      adapter: this.config.eventStore,
-      detail: error.message,
-    }));
-    const projections = await this.runner.status().catch(() => []);
-    const status = eventStore.status === 'up' ? 'up' : 'down';
+  @ApiOperation({
+    summary: "Up or down, and each projection's lag; 503 when the event log or the read models cannot be read. A signed-in dane also gets error texts and states.",
+  })
+  async health(
+    @CurrentUser() user: SignedInUser | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<PublicHealth | DetailedHealth> {
+    const [eventStore, runner] = await Promise.all([
+      this.store.health().catch(
+        (error: Error): StoreHealth => ({ status: 'down', adapter: this.config.eventStore, detail: error.message }),
+      ),
+      this.runner.status().then(
+        (status) => ({ ok: true as const, status }),
+        (error: Error) => ({ ok: false as const, detail: error.message }),
+      ),
+    ]);
+    const readStore = runner.ok
+      ? { status: 'up' as const, adapter: this.config.readStore }
+      : { status: 'down' as const, adapter: this.config.readStore, detail: runner.detail };
+    const status: Status = eventStore.status === 'up' && readStore.status === 'up' ? 'up' : 'down';
     if (status === 'down') response.status(HttpStatus.SERVICE_UNAVAILABLE);
-    return { status, eventStore, readStore: this.config.readStore, projections };
+
+    if (user && hasRole(user, 'dane')) {
+      return runner.ok
+        ? { status, eventStore, readStore, head: runner.status.head, projections: runner.status.projections }
+        : { status, eventStore, readStore, projections: [] };
+    }
+    return {
+      status,
+      eventStore: { status: eventStore.status, adapter: eventStore.adapter },
+      readStore: { status: readStore.status, adapter: readStore.adapter },
+      projections: runner.ok ? runner.status.projections.map(({ name, lag }) => ({ name, lag })) : [],
+    };
   }
 }

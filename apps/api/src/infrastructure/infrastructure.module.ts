@@ -1,7 +1,7 @@
 import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { EventStore, Upcaster } from '#ruche/eventstore';
 import { ProjectionRunner, type Projection, type SqlDatabase } from '#ruche/projections';
-import { CLOCK, EVENT_STORE, PROJECTION_RUNNER, READ_DB, systemClock } from '#ruche/platform';
+import { CLOCK, EVENT_STORE, PROJECTION_RUNNER, READ_DB, systemClock, type Clock } from '#ruche/platform';
 import { RUCHE_CONFIG, type RucheConfig } from '../config/configuration.js';
 import { openEventStore, openReadDatabase } from './stores.js';
 
@@ -10,6 +10,7 @@ export interface InfrastructureOptions {
   upcasters?: readonly Upcaster[];
   /** Start the projection runner with the app (tests and the CLI may not want it). */
   runProjections?: boolean;
+  clock?: Clock;
 }
 
 const INFRASTRUCTURE_OPTIONS = Symbol('INFRASTRUCTURE_OPTIONS');
@@ -33,7 +34,7 @@ export class InfrastructureModule implements OnApplicationBootstrap, OnApplicati
       providers: [
         { provide: RUCHE_CONFIG, useValue: config },
         { provide: INFRASTRUCTURE_OPTIONS, useValue: options },
-        { provide: CLOCK, useValue: systemClock },
+        { provide: CLOCK, useValue: options.clock ?? systemClock },
         { provide: EVENT_STORE, useFactory: () => openEventStore(config, options.upcasters ?? []) },
         { provide: READ_DB, useFactory: () => openReadDatabase(config) },
         {

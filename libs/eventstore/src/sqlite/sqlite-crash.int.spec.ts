@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,8 @@ import Sqlite from 'better-sqlite3';
 import { type RecordedEvent, SqliteEventStore } from '#ruche/eventstore';
 
 // The fixture runs the compiled store from dist/ (`#ruche/eventstore` without the "source"
-// condition), in its own process, so that it can be killed without warning.
+// condition), in its own process, so that it can be killed without warning. dist/ is built once
+// for the run by test/support/global-build.ts.
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const fixture = fileURLToPath(new URL('./testing/crash-appender.mjs', import.meta.url));
 const APPENDERS = 6;
@@ -26,9 +27,8 @@ const ACK_LINE = /^(\S+) (\d+) (\d+) (\d+) ok$/;
 let dir: string | undefined;
 
 beforeAll(() => {
-  execFileSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'pipe' });
   dir = mkdtempSync(join(tmpdir(), 'ruche-sqlite-crash-'));
-}, 120_000);
+});
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 /** What the identity module needs from the app's configuration. */
 export interface AuthSettings {
   authMode: 'dev' | 'oidc';
-  /** Cookies marked Secure (behind HTTPS in production). */
+  /** Session cookies marked Secure: the public URL is https (or COOKIE_SECURE says so). */
   secureCookies: boolean;
 }
 

@@ -35,6 +35,8 @@ export class SessionStore implements OnModuleInit {
          expires_at TEXT NOT NULL
        )`,
     );
+    // The sweep at each sign-in looks expired rows up by expires_at, not by scanning the table.
+    await this.db.execute('CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at)');
   }
 
   /** A new session id at each sign-in (no fixation). Returns the token for the cookie. */
