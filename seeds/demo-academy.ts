@@ -1,8 +1,9 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { DomainError, type Actor } from '#ruche/domain-kit';
-import { UserDirectory } from '#ruche/identity';
-import { CreateSpaceCommand, DecideOnSpaceCommand, InviteMemberCommand } from '#ruche/spaces';
+import { SignInCommand } from '#ruche/identity/nest';
+import { subCommandId, type RequestMeta } from '#ruche/platform';
+import { CreateSpaceCommand, InviteMemberCommand, JoinSpaceCommand } from '#ruche/spaces/nest';
 
 /** The demo académie's people: sign in as any of them with POST /api/auth/dev-login. */
 export const DEMO_PERSONAS = [
@@ -36,7 +37,6 @@ export interface SeedProgress {
  */
 export async function seedDemoAcademy(app: INestApplicationContext, progress: SeedProgress = () => undefined): Promise<void> {
   const commands = app.get(CommandBus);
-  const directory = app.get(UserDirectory);
   const steps: Array<[string, () => Promise<unknown>]> = [];
   const people = new Map<PersonaKey, Actor>();
 
@@ -44,21 +44,30 @@ export async function seedDemoAcademy(app: INestApplicationContext, progress: Se
     steps.push([
       `personne ${persona.displayName}`,
       async () => {
-        const { userId } = await directory.resolve(
-          { email: persona.email, displayName: persona.displayName, roles: [...persona.roles], uai: 'uai' in persona ? persona.uai : undefined },
-          'self',
+        const { user } = await commands.execute(
+          new SignInCommand(
+            { email: persona.email, displayName: persona.displayName, roles: [...persona.roles], uai: 'uai' in persona ? persona.uai : undefined },
+            seedMeta(`persona ${persona.key}`),
+          ),
         );
+        const { userId } = user;
         people.set(persona.key, { userId, roles: [...persona.roles], uai: 'uai' in persona ? persona.uai : undefined });
       },
     ]);
   }
   const who = (key: PersonaKey): Actor => people.get(key)!;
   const space = (id: string, by: PersonaKey, input: CreateSpaceCommand['input']) =>
-    steps.push([`espace ${input.name}`, () => ignoreExisting(commands.execute(new CreateSpaceCommand(input, who(by), 'seed', id)))]);
+    steps.push([
+      `espace ${input.name}`,
+      () => ignoreExisting(commands.execute(new CreateSpaceCommand(input, who(by), seedMeta(`space ${id}`), id))),
+    ]);
   const member = (spaceId: string, by: PersonaKey, email: string, role: string) =>
-    steps.push([`membre ${email}`, () => ignoreExisting(commands.execute(new InviteMemberCommand(spaceId, email, role, who(by), 'seed')))]);
+    steps.push([
+      `membre ${email}`,
+      () => ignoreExisting(commands.execute(new InviteMemberCommand(spaceId, email, role, who(by), seedMeta(`member ${spaceId} ${email}`)))),
+    ]);
   const join = (spaceId: string, by: PersonaKey) =>
-    steps.push([`adhésion`, () => commands.execute(new DecideOnSpaceCommand('JoinSpace', { spaceId }, who(by), 'seed'))]);
+    steps.push([`adhésion`, () => commands.execute(new JoinSpaceCommand(spaceId, who(by), seedMeta(`join ${spaceId} ${by}`)))]);
 
   space(DEMO_SPACES.tribuPix, 'dane', {
     name: 'TRIBU PIX académique',
@@ -102,6 +111,12 @@ export async function seedDemoAcademy(app: INestApplicationContext, progress: Se
     await run();
     progress(index + 1, steps.length, label);
   }
+}
+
+/** Fixed command ids: a step that landed before is answered from its events and writes nothing. */
+const SEED_ROOT = '01936000-0000-7000-8000-00000000seed'.replace('seed', '5eed');
+export function seedMeta(step: string): RequestMeta {
+  return { commandId: subCommandId(SEED_ROOT, step), correlationId: 'seed-demo-academy' };
 }
 
 /** Re-running the seed meets its own earlier writes: an existing space or member is fine. */

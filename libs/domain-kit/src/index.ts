@@ -3,3 +3,4 @@ export * from './decider.js';
 export * from './domain-error.js';
 export * from './messages.js';
 export * from './text.js';
+export * from './space-rights.js';

@@ -16,8 +16,11 @@ export interface CommandMetadata<Role extends string = string> {
   readonly correlationId?: string;
 }
 
-/** A command: plain readonly data with a stable `type`, its input, and who/when. */
-export type Command<Type extends string = string, Data extends object = object> = Readonly<{
+/**
+ * A domain command: plain readonly data with a stable `type`, its input, and who/when. Named
+ * apart from @nestjs/cqrs' `Command` (the bus message that carries it) so the two never meet.
+ */
+export type DomainCommand<Type extends string = string, Data extends object = object> = Readonly<{
   type: Type;
   data: Readonly<Data>;
   metadata: CommandMetadata;

@@ -2,4 +2,3 @@ export { GLOBAL_ROLES, type GlobalRole, isGlobalRole, hasRole, normaliseUai, isV
 export * from './email.js';
 export * from './user.js';
 export * from './user.decide.js';
-export * from './nest/index.js';

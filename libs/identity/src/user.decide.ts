@@ -1,5 +1,5 @@
 import {
-  type Command,
+  type DomainCommand,
   type Decider,
   DomainError,
   type GlobalRole,
@@ -9,7 +9,7 @@ import {
   requireText,
 } from '#ruche/domain-kit';
 import { emailLocalPart, parseEmail } from './email.js';
-import { evolveUser, initialUserState, type UserEvent, type UserProfileUpdated, type UserState } from './user.js';
+import { evolveUser, initialUserState, USER_EVENT_SCHEMA_VERSIONS, type UserEvent, type UserProfileUpdated, type UserState } from './user.js';
 
 export const DISPLAY_NAME_MAX = 120;
 
@@ -24,7 +24,7 @@ export const DEFAULT_ROLE: GlobalRole = 'enseignant';
  * Registering again the same e-mail is a no-op; the handler must look the e-mail up first (and
  * serialise concurrent first sign-ins), since this stream cannot see other users.
  */
-export type RegisterUser = Command<
+export type RegisterUser = DomainCommand<
   'RegisterUser',
   {
     userId: string;
@@ -41,7 +41,7 @@ export type RegisterUser = Command<
  * by the user's own sign-in (`viaSignIn`, set by the sign-in handler alone, never from a request
  * body) when the identity provider asserts new claims.
  */
-export type UpdateUserProfile = Command<
+export type UpdateUserProfile = DomainCommand<
   'UpdateUserProfile',
   {
     userId: string;
@@ -149,4 +149,5 @@ export const userDecider: Decider<UserCommand, UserEvent, UserState> = {
   decide: decideUser,
   evolve: evolveUser,
   initialState: initialUserState,
+  eventSchemaVersions: USER_EVENT_SCHEMA_VERSIONS,
 };

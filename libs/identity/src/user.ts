@@ -1,4 +1,4 @@
-import type { DomainEvent } from '#ruche/domain-kit';
+import type { DomainEvent, EventSchemaVersions } from '#ruche/domain-kit';
 import type { GlobalRole } from '#ruche/domain-kit';
 
 /** Users live in streams `user-<userId>`. */
@@ -45,11 +45,11 @@ export type UserProfileUpdated = DomainEvent<
 export type UserEvent = UserRegistered | UserProfileUpdated;
 export type UserEventType = UserEvent['type'];
 
-// A record, not a list, so that the compiler refuses a UserEvent type left out.
-const USER_EVENT_TYPES: Record<UserEventType, true> = { UserRegistered: true, UserProfileUpdated: true };
+/** The shape version each user event is written with (a record: none can be left out). */
+export const USER_EVENT_SCHEMA_VERSIONS: EventSchemaVersions<UserEventType> = { UserRegistered: 1, UserProfileUpdated: 1 };
 
 /** Every event type of a `user-` stream, for the API layer to register. */
-export const userEventTypes = Object.keys(USER_EVENT_TYPES) as readonly UserEventType[];
+export const userEventTypes = Object.keys(USER_EVENT_SCHEMA_VERSIONS) as readonly UserEventType[];
 
 export function isUserEvent(event: { type: string }): event is UserEvent {
   return (userEventTypes as readonly string[]).includes(event.type);

@@ -1,5 +1,5 @@
-import { type Actor, DomainError, hasRole } from '#ruche/domain-kit';
-import type { Space, SpaceRole, SpaceState } from './space.js';
+import { type Actor, DomainError, hasRole, NO_SPACE_RIGHTS, type SpaceRights } from '#ruche/domain-kit';
+import type { Space, SpaceRole, SpaceState, SpaceVisibility } from './space.js';
 
 /*
  * Who may see and do what in a space. The rules, from DESIGN.md ("Access") and API.md:
@@ -28,7 +28,27 @@ export function isMember(state: SpaceState, userId: string): boolean {
   return roleOf(state, userId) !== undefined;
 }
 
-const isDane = (actor: Actor): boolean => hasRole(actor, 'dane');
+/**
+ * The rules in one place, from the two facts they depend on: the space's visibility and the
+ * actor's role in it (undefined for a non-member). The command side computes them from the
+ * space's stream, the query side from the read model (SpaceAccess), so both always agree.
+ */
+export function spaceRights(visibility: SpaceVisibility | undefined, role: SpaceRole | undefined, actor: Actor): SpaceRights {
+  if (visibility === undefined) return NO_SPACE_RIGHTS;
+  const dane = hasRole(actor, 'dane');
+  const member = role !== undefined;
+  return {
+    mayKnow: visibility !== 'private' || dane || member,
+    read: visibility === 'public' || dane || member,
+    contribute: dane || role === 'manager' || role === 'contributor',
+    manage: dane || role === 'manager',
+  };
+}
+
+/** spaceRights from a space stream's state. */
+export function rightsOf(state: SpaceState, actor: Actor): SpaceRights {
+  return state.status === 'active' ? spaceRights(state.visibility, roleOf(state, actor.userId), actor) : NO_SPACE_RIGHTS;
+}
 
 /**
  * May the actor know the space exists, and so read its card? false makes the API answer 404
@@ -36,9 +56,7 @@ const isDane = (actor: Actor): boolean => hasRole(actor, 'dane');
  * space, true for every signed-in user of a public or restricted one.
  */
 export function mayKnowExists(state: SpaceState, actor: Actor): boolean {
-  if (state.status !== 'active') return false;
-  if (state.visibility !== 'private') return true;
-  return isDane(actor) || isMember(state, actor.userId);
+  return rightsOf(state, actor).mayKnow;
 }
 
 /**
@@ -47,20 +65,17 @@ export function mayKnowExists(state: SpaceState, actor: Actor): boolean {
  * When mayKnowExists holds and this does not, the API answers 403.
  */
 export function canRead(state: SpaceState, actor: Actor): boolean {
-  if (state.status !== 'active') return false;
-  if (isDane(actor) || isMember(state, actor.userId)) return true;
-  return state.visibility === 'public';
+  return rightsOf(state, actor).read;
 }
 
 /** May the actor write content (topics, posts, FAQ drafts, documents)? Managers, contributors, dane. */
 export function canContribute(state: SpaceState, actor: Actor): boolean {
-  const role = roleOf(state, actor.userId);
-  return state.status === 'active' && (isDane(actor) || role === 'manager' || role === 'contributor');
+  return rightsOf(state, actor).contribute;
 }
 
 /** May the actor manage the space (details, members, join requests, moderation)? Managers and dane. */
 export function canManage(state: SpaceState, actor: Actor): boolean {
-  return state.status === 'active' && (isDane(actor) || roleOf(state, actor.userId) === 'manager');
+  return rightsOf(state, actor).manage;
 }
 
 /** How many managers the space has: the last one may be neither demoted, removed nor leave. */

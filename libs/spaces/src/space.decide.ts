@@ -1,6 +1,6 @@
 import {
   type Actor,
-  type Command,
+  type DomainCommand,
   type Decider,
   DomainError,
   hasRole,
@@ -12,6 +12,7 @@ import {
 import {
   evolveSpace,
   initialSpaceState,
+  SPACE_EVENT_SCHEMA_VERSIONS,
   SPACE_DESCRIPTION_MAX,
   SPACE_KINDS,
   SPACE_NAME_MAX,
@@ -41,7 +42,7 @@ import {
  * `parent` (a ParentSpaceLookup, or the parent's state); a parent that does not exist or that the
  * actor may not see is refused alike, as "does not exist".
  */
-export type CreateSpace = Command<
+export type CreateSpace = DomainCommand<
   'CreateSpace',
   {
     spaceId: string;
@@ -56,7 +57,7 @@ export type CreateSpace = Command<
 >;
 
 /** Changes a space's name, description and/or visibility (PATCH: absent fields stay). Managers and dane. */
-export type UpdateSpace = Command<
+export type UpdateSpace = DomainCommand<
   'UpdateSpace',
   {
     spaceId: string;
@@ -71,29 +72,29 @@ export type UpdateSpace = Command<
  * user when unknown) and passes the userId. Managers and dane. Adding a member again with the
  * same role is a no-op; with another role it is a CONFLICT (ChangeMemberRole says what you mean).
  */
-export type AddMember = Command<'AddMember', { spaceId: string; userId: string; role: string }>;
+export type AddMember = DomainCommand<'AddMember', { spaceId: string; userId: string; role: string }>;
 
 /** Changes a member's role. Managers and dane; the last manager cannot be demoted. */
-export type ChangeMemberRole = Command<'ChangeMemberRole', { spaceId: string; userId: string; role: string }>;
+export type ChangeMemberRole = DomainCommand<'ChangeMemberRole', { spaceId: string; userId: string; role: string }>;
 
 /**
  * DELETE a membership: a manager (or dane) removes `userId`, or the actor leaves when `userId` is
  * the actor (a pending join request of theirs is then withdrawn). The last manager can neither be
  * removed nor leave.
  */
-export type RemoveMember = Command<'RemoveMember', { spaceId: string; userId: string }>;
+export type RemoveMember = DomainCommand<'RemoveMember', { spaceId: string; userId: string }>;
 
 /**
  * The actor joins: a public space makes them a contributor; a restricted one records a join
  * request for a manager to approve; a private one cannot be joined (added by a manager only).
  */
-export type JoinSpace = Command<'JoinSpace', { spaceId: string }>;
+export type JoinSpace = DomainCommand<'JoinSpace', { spaceId: string }>;
 
 /** Approves a pending join request: the requester becomes a contributor. Managers and dane. */
-export type ApproveJoinRequest = Command<'ApproveJoinRequest', { spaceId: string; userId: string }>;
+export type ApproveJoinRequest = DomainCommand<'ApproveJoinRequest', { spaceId: string; userId: string }>;
 
 /** Rejects a pending join request; the user may ask again later. Managers and dane. */
-export type RejectJoinRequest = Command<'RejectJoinRequest', { spaceId: string; userId: string }>;
+export type RejectJoinRequest = DomainCommand<'RejectJoinRequest', { spaceId: string; userId: string }>;
 
 export type SpaceCommand =
   | CreateSpace
@@ -331,4 +332,5 @@ export const spaceDecider: Decider<SpaceCommand, SpaceEvent, SpaceState> = {
   decide: decideSpace,
   evolve: evolveSpace,
   initialState: initialSpaceState,
+  eventSchemaVersions: SPACE_EVENT_SCHEMA_VERSIONS,
 };

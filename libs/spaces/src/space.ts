@@ -1,4 +1,4 @@
-import type { DomainEvent } from '#ruche/domain-kit';
+import type { DomainEvent, EventSchemaVersions } from '#ruche/domain-kit';
 
 /** Spaces live in streams `space-<spaceId>`. */
 export const SPACE_STREAM_CATEGORY = 'space';
@@ -105,25 +105,34 @@ export type SpaceEvent =
 
 export type SpaceEventType = SpaceEvent['type'];
 
-// A record, not a list, so that the compiler refuses a SpaceEvent type left out.
-const SPACE_EVENT_TYPES: Record<SpaceEventType, true> = {
-  SpaceCreated: true,
-  SpaceRenamed: true,
-  SpaceDescriptionChanged: true,
-  SpaceVisibilityChanged: true,
-  MemberAdded: true,
-  MemberJoined: true,
-  MemberRoleChanged: true,
-  MemberRemoved: true,
-  MemberLeft: true,
-  JoinRequested: true,
-  JoinRequestApproved: true,
-  JoinRequestRejected: true,
-  JoinRequestCancelled: true,
+/**
+ * The shape version each space event is written with (a record, so that the compiler refuses a
+ * SpaceEvent type left out). SpaceCreated is at 2: version 1 had no `description` (see
+ * upcastSpaceCreatedV1).
+ */
+export const SPACE_EVENT_SCHEMA_VERSIONS: EventSchemaVersions<SpaceEventType> = {
+  SpaceCreated: 2,
+  SpaceRenamed: 1,
+  SpaceDescriptionChanged: 1,
+  SpaceVisibilityChanged: 1,
+  MemberAdded: 1,
+  MemberJoined: 1,
+  MemberRoleChanged: 1,
+  MemberRemoved: 1,
+  MemberLeft: 1,
+  JoinRequested: 1,
+  JoinRequestApproved: 1,
+  JoinRequestRejected: 1,
+  JoinRequestCancelled: 1,
 };
 
 /** Every event type of a `space-` stream, for the API layer to register. */
-export const spaceEventTypes = Object.keys(SPACE_EVENT_TYPES) as readonly SpaceEventType[];
+export const spaceEventTypes = Object.keys(SPACE_EVENT_SCHEMA_VERSIONS) as readonly SpaceEventType[];
+
+/** SpaceCreated@1 → @2: the first spaces had no description; they read as an empty one. */
+export function upcastSpaceCreatedV1(data: Record<string, unknown>): SpaceCreated['data'] {
+  return { ...data, description: typeof data.description === 'string' ? data.description : '' } as SpaceCreated['data'];
+}
 
 export function isSpaceEvent(event: { type: string }): event is SpaceEvent {
   return (spaceEventTypes as readonly string[]).includes(event.type);

@@ -35,7 +35,7 @@ const asList = <T>(value: T | readonly T[] | undefined): readonly T[] =>
  * ```
  */
 export const DeciderSpecification = {
-  for<Command, Event, State>(decider: Decider<Command, Event, State>): DeciderSpecification<Command, Event> {
+  for<Command, Event extends { type: string }, State>(decider: Pick<Decider<Command, Event, State>, 'decide' | 'evolve' | 'initialState'>): DeciderSpecification<Command, Event> {
     return (given) => ({
       when(command: Command): DeciderThen<Event> {
         const run = (): Event[] => {

@@ -14,6 +14,7 @@ const counter: Decider<Add, Added, number> = {
     if (command.data.by === 7) throw new TypeError('not a domain error');
     return state === 5 ? [] : [{ type: 'Added', data: { by: command.data.by } }];
   },
+  eventSchemaVersions: { Added: 1 },
 };
 const add = (by: number): Add => ({ type: 'Add', data: { by } });
 const added = (by: number): Added => ({ type: 'Added', data: { by } });

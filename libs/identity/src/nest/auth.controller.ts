@@ -1,24 +1,21 @@
 import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Post, Req, Res } from '@nestjs/common';
 import { ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import type { EventStore } from '#ruche/eventstore';
-import { CLOCK, EVENT_STORE, handleCommand, loadStream, type Clock } from '#ruche/platform';
-import { userDecider } from '../user.decide.js';
-import { userStreamName } from '../user.js';
+import { CommandBus } from '@nestjs/cqrs';
+import { Meta, SkipIdempotency, type RequestMeta } from '#ruche/platform';
 import { AUTH_SETTINGS, type AuthSettings } from './auth.settings.js';
 import { CurrentUser, Public, type SignedInUser } from './auth.decorators.js';
 import { DevLoginDto, MeDto } from './auth.dto.js';
 import { SESSION_COOKIE, SessionStore } from './session.store.js';
-import { UserDirectory } from './user-directory.js';
+import { SignInCommand } from './sign-in.command.js';
 
 @ApiTags('auth')
+@SkipIdempotency()
 @Controller('api')
 export class AuthController {
   constructor(
-    private readonly directory: UserDirectory,
+    private readonly commands: CommandBus,
     private readonly sessions: SessionStore,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CLOCK) private readonly clock: Clock,
     @Inject(AUTH_SETTINGS) private readonly settings: AuthSettings,
   ) {}
 
@@ -31,28 +28,10 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in by e-mail (AUTH_MODE=dev only; 404 otherwise)' })
   @ApiOkResponse({ type: MeDto })
-  async devLogin(@Body() body: DevLoginDto, @Res({ passthrough: true }) response: Response): Promise<MeDto & { position: number }> {
+  async devLogin(@Body() body: DevLoginDto, @Meta() meta: RequestMeta, @Res({ passthrough: true }) response: Response): Promise<MeDto & { position: number }> {
     if (this.settings.authMode !== 'dev') throw new NotFoundException();
-    const resolved = await this.directory.resolve(body, 'self');
-    let position = resolved.position;
-    if (!resolved.created && (body.displayName !== undefined || body.roles !== undefined || body.uai !== undefined)) {
-      const actor = { userId: resolved.userId, roles: [], uai: undefined };
-      const update = await handleCommand(
-        this.store,
-        userStreamName(resolved.userId),
-        userDecider,
-        {
-          type: 'UpdateUserProfile',
-          data: { userId: resolved.userId, displayName: body.displayName, roles: body.roles, uai: body.uai, viaSignIn: true },
-          metadata: { actor, now: this.clock.now() },
-        },
-        { userId: resolved.userId },
-      );
-      position = Math.max(position, update.position);
-    }
-    const { state } = await loadStream(this.store, userStreamName(resolved.userId), userDecider);
-    if (state.status !== 'registered') throw new Error('user registration did not land');
-    const session = await this.sessions.create(resolved.userId, position);
+    const { user: state, position } = await this.commands.execute(new SignInCommand(body, meta));
+    const session = await this.sessions.create(state.userId, position);
     response.cookie(SESSION_COOKIE, session.token, {
       httpOnly: true,
       sameSite: 'lax',

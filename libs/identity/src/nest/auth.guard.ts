@@ -5,6 +5,7 @@ import { PROJECTION_RUNNER } from '#ruche/platform';
 import { IS_PUBLIC, type RequestWithUser } from './auth.decorators.js';
 import { SESSION_COOKIE, SessionStore } from './session.store.js';
 import { UsersQueries } from './users.queries.js';
+import { usersProjection } from './users.projection.js';
 
 /** How long a request waits for a just-registered user to reach the read model. */
 const USER_VISIBILITY_WAIT_MS = 2000;
@@ -31,7 +32,7 @@ export class AuthGuard implements CanActivate {
       if (session) {
         let user = await this.users.byId(session.userId);
         if (!user) {
-          await this.runner.waitForPosition(session.position, USER_VISIBILITY_WAIT_MS);
+          await this.runner.waitForPosition(session.position, USER_VISIBILITY_WAIT_MS, { projections: [usersProjection.name] });
           user = await this.users.byId(session.userId);
         }
         if (user) {

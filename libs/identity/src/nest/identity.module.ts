@@ -5,6 +5,7 @@ import { AuthGuard } from './auth.guard.js';
 import { AUTH_SETTINGS, type AuthSettings } from './auth.settings.js';
 import { SessionStore } from './session.store.js';
 import { UserDirectory } from './user-directory.js';
+import { identityCommandHandlers } from './sign-in.command.js';
 import { usersProjection } from './users.projection.js';
 import { UsersQueries } from './users.queries.js';
 
@@ -23,6 +24,7 @@ export class IdentityModule {
         SessionStore,
         UsersQueries,
         UserDirectory,
+        ...identityCommandHandlers,
         { provide: APP_GUARD, useClass: AuthGuard },
       ],
       exports: [SessionStore, UsersQueries, UserDirectory],

@@ -5,3 +5,4 @@ export * from './session.store.js';
 export * from './user-directory.js';
 export * from './users.projection.js';
 export * from './users.queries.js';
+export * from './sign-in.command.js';

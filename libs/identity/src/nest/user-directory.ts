@@ -3,9 +3,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import type { Actor } from '#ruche/domain-kit';
 import { WrongExpectedVersionError, type EventStore } from '#ruche/eventstore';
-import { CLOCK, EVENT_STORE, handleCommand, loadStream, type Clock } from '#ruche/platform';
+import { CommandRunner, EVENT_STORE, eventIdOf, subCommandMeta, type RequestMeta } from '#ruche/platform';
 import { parseEmail } from '../email.js';
-import { userDecider } from '../user.decide.js';
+import { userDecider, type UserCommand } from '../user.decide.js';
 import { userStreamName } from '../user.js';
 
 /** Stream `email-<sha256>` holds the one claim of an e-mail address: its user id. */
@@ -31,25 +31,32 @@ export interface UserClaims {
  * Finds the user of an e-mail, or registers one. The e-mail is claimed first in its own
  * stream with `no_stream`, so two concurrent first sign-ins (or invitations) of one address
  * agree on one user id: the log itself is the unique index, no read model is trusted for it.
+ * Called by command handlers only (sign-in, invitations), with their command's meta.
  */
 @Injectable()
 export class UserDirectory {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly runner: CommandRunner,
   ) {}
 
-  async resolve(claims: UserClaims, actor: Actor | 'self', correlationId?: string): Promise<ResolvedUser> {
+  async resolve(claims: UserClaims, actor: Actor | 'self', meta: RequestMeta): Promise<ResolvedUser> {
     const email = parseEmail(claims.email);
     const stream = emailStreamName(email);
     let userId = await this.claimedBy(stream);
     let position = 0;
     if (!userId) {
       const candidate = uuidv7();
+      // Refuse bad claims before the e-mail is claimed: a refused sign-in writes nothing.
+      const by: Actor = actor === 'self' ? { userId: candidate, roles: [] } : actor;
+      userDecider.decide(this.registration(candidate, email, claims, by, new Date(0)), userDecider.initialState());
+      const claim = subCommandMeta(meta, 'claim-email');
       try {
-        const claimed = await this.store.appendToStream(stream, [{ type: 'EmailClaimed', data: { email, userId: candidate } }], {
-          expectedRevision: 'no_stream',
-        });
+        const claimed = await this.store.appendToStream(
+          stream,
+          [{ id: eventIdOf(claim.commandId, 0), type: 'EmailClaimed', data: { email, userId: candidate }, metadata: { commandId: claim.commandId, schemaVersion: 1 } }],
+          { expectedRevision: 'no_stream' },
+        );
         userId = candidate;
         position = claimed.position;
       } catch (error) {
@@ -58,21 +65,21 @@ export class UserDirectory {
       }
     }
     // The user stream may be missing if a previous attempt stopped between the two appends.
-    const user = await loadStream(this.store, userStreamName(userId), userDecider);
+    const user = await this.runner.load(userStreamName(userId), userDecider);
     if (user.state.status === 'registered') return { userId, created: false, position: Math.max(position, user.position) };
-    const by = actor === 'self' ? { userId, roles: [], uai: undefined } : actor;
-    const result = await handleCommand(
-      this.store,
-      userStreamName(userId),
-      userDecider,
-      {
-        type: 'RegisterUser',
-        data: { userId, email, displayName: claims.displayName, roles: claims.roles, uai: claims.uai },
-        metadata: { actor: by, now: this.clock.now(), correlationId },
-      },
-      { userId: by.userId, correlationId },
+    const by: Actor = actor === 'self' ? { userId, roles: [] } : actor;
+    const result = await this.runner.run(userStreamName(userId), userDecider, { actor: by, meta: subCommandMeta(meta, 'register-user') }, (metadata) =>
+      this.registration(userId, email, claims, metadata.actor, metadata.now, metadata.correlationId),
     );
     return { userId, created: true, position: result.position };
+  }
+
+  private registration(userId: string, email: string, claims: UserClaims, actor: Actor, now: Date, correlationId?: string): UserCommand {
+    return {
+      type: 'RegisterUser',
+      data: { userId, email, displayName: claims.displayName, roles: claims.roles, uai: claims.uai },
+      metadata: { actor, now, correlationId },
+    };
   }
 
   private async claimedBy(stream: string): Promise<string | undefined> {

@@ -1,23 +1,11 @@
-import { Inject } from '@nestjs/common';
-import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { v7 as uuidv7 } from 'uuid';
-import type { Actor } from '#ruche/domain-kit';
-import type { EventStore } from '#ruche/eventstore';
-import { UserDirectory } from '#ruche/identity';
-import { CLOCK, EVENT_STORE, handleCommand, loadStream, type Clock } from '#ruche/platform';
-import { requireCanManage, lookupParentSpace } from '../space.access.js';
+import { Injectable } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import type { Actor, CommandMetadata } from '#ruche/domain-kit';
+import { UserDirectory } from '#ruche/identity/nest';
+import { CommandRunner, RucheCommand, subCommandMeta, type Landed, type RequestMeta } from '#ruche/platform';
+import { lookupParentSpace, requireCanManage } from '../space.access.js';
 import { spaceDecider, type SpaceCommand } from '../space.decide.js';
-import { spaceStreamName } from '../space.js';
-
-/** Where a command landed: API.md's `{ id, revision, position }`. */
-export interface Landed {
-  id: string;
-  revision: number;
-  position: number;
-}
-
-/** Which fields of a space command the caller provides (the rest comes from the request). */
-type SpaceCommandOf<T extends SpaceCommand['type']> = Extract<SpaceCommand, { type: T }>;
+import { spaceStreamName, type SpaceRole, type SpaceVisibility } from '../space.js';
 
 export interface CreateSpaceInput {
   name: string;
@@ -28,108 +16,186 @@ export interface CreateSpaceInput {
   parentSpaceId?: string;
 }
 
-export class CreateSpaceCommand extends Command<Landed> {
+export interface UpdateSpaceInput {
+  name?: string;
+  description?: string;
+  visibility?: SpaceVisibility | string;
+}
+
+/** Creates a space; its id is the command's id, so a retried creation lands once. */
+export class CreateSpaceCommand extends RucheCommand {
   constructor(
     readonly input: CreateSpaceInput,
-    readonly actor: Actor,
-    readonly correlationId?: string,
-    /** A fixed id, for seeds that must be re-runnable; requests always get a fresh UUIDv7. */
-    readonly spaceId?: string,
+    actor: Actor,
+    meta: RequestMeta,
+    /** A fixed id, for seeds; otherwise the command id (a UUIDv7). */
+    readonly spaceId: string = meta.commandId,
   ) {
-    super();
+    super(actor, meta);
   }
 }
 
-/** Any decision on an existing space's stream that needs nothing but its own state. */
-export class DecideOnSpaceCommand extends Command<Landed> {
-  constructor(
-    readonly type: Exclude<SpaceCommand['type'], 'CreateSpace' | 'AddMember'>,
-    readonly data: SpaceCommandOf<Exclude<SpaceCommand['type'], 'CreateSpace' | 'AddMember'>>['data'],
-    readonly actor: Actor,
-    readonly correlationId?: string,
-  ) {
-    super();
+export class UpdateSpaceCommand extends RucheCommand {
+  constructor(readonly spaceId: string, readonly input: UpdateSpaceInput, actor: Actor, meta: RequestMeta) {
+    super(actor, meta);
   }
 }
 
 /** Adds a member by e-mail, registering the person when Ruche does not know them yet. */
-export class InviteMemberCommand extends Command<Landed & { userId: string }> {
-  constructor(
-    readonly spaceId: string,
-    readonly email: string,
-    readonly role: string,
-    readonly actor: Actor,
-    readonly correlationId?: string,
-  ) {
-    super();
+export class InviteMemberCommand extends RucheCommand<Landed & { userId: string }> {
+  constructor(readonly spaceId: string, readonly email: string, readonly role: SpaceRole | string, actor: Actor, meta: RequestMeta) {
+    super(actor, meta);
+  }
+}
+
+export class ChangeMemberRoleCommand extends RucheCommand {
+  constructor(readonly spaceId: string, readonly userId: string, readonly role: SpaceRole | string, actor: Actor, meta: RequestMeta) {
+    super(actor, meta);
+  }
+}
+
+/** A manager removes `userId`, or the actor leaves when `userId` is themself. */
+export class RemoveMemberCommand extends RucheCommand {
+  constructor(readonly spaceId: string, readonly userId: string, actor: Actor, meta: RequestMeta) {
+    super(actor, meta);
+  }
+}
+
+export class JoinSpaceCommand extends RucheCommand {
+  constructor(readonly spaceId: string, actor: Actor, meta: RequestMeta) {
+    super(actor, meta);
+  }
+}
+
+export class ApproveJoinRequestCommand extends RucheCommand {
+  constructor(readonly spaceId: string, readonly userId: string, actor: Actor, meta: RequestMeta) {
+    super(actor, meta);
+  }
+}
+
+export class RejectJoinRequestCommand extends RucheCommand {
+  constructor(readonly spaceId: string, readonly userId: string, actor: Actor, meta: RequestMeta) {
+    super(actor, meta);
+  }
+}
+
+/** Runs one space command on its stream and answers where it landed. */
+@Injectable()
+export class SpaceStreams {
+  constructor(readonly runner: CommandRunner) {}
+
+  async decide(command: RucheCommand<unknown>, spaceId: string, build: (metadata: CommandMetadata) => SpaceCommand): Promise<Landed> {
+    const result = await this.runner.run(spaceStreamName(spaceId), spaceDecider, command, (metadata) => build(metadata));
+    return { id: spaceId, revision: result.revision, position: result.position };
   }
 }
 
 @CommandHandler(CreateSpaceCommand)
 export class CreateSpaceHandler implements ICommandHandler<CreateSpaceCommand> {
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+  constructor(private readonly spaces: SpaceStreams) {}
 
-  async execute({ input, actor, correlationId, spaceId = uuidv7() }: CreateSpaceCommand): Promise<Landed> {
+  async execute(command: CreateSpaceCommand): Promise<Landed> {
+    const { input, actor, spaceId } = command;
     const parent = input.parentSpaceId
-      ? lookupParentSpace((await loadStream(this.store, spaceStreamName(input.parentSpaceId), spaceDecider)).state, actor)
+      ? lookupParentSpace((await this.spaces.runner.load(spaceStreamName(input.parentSpaceId), spaceDecider)).state, actor)
       : undefined;
-    const result = await handleCommand(
-      this.store,
-      spaceStreamName(spaceId),
-      spaceDecider,
-      {
-        type: 'CreateSpace',
-        data: { spaceId, ...input, ...(parent ? { parent } : {}) },
-        metadata: { actor, now: this.clock.now(), correlationId },
-      },
-      { userId: actor.userId, correlationId },
-    );
-    return { id: spaceId, revision: result.revision, position: result.position };
+    return this.spaces.decide(command, spaceId, (metadata) => ({
+      type: 'CreateSpace',
+      data: { spaceId, ...input, ...(parent ? { parent } : {}) },
+      metadata,
+    }));
   }
 }
 
-@CommandHandler(DecideOnSpaceCommand)
-export class DecideOnSpaceHandler implements ICommandHandler<DecideOnSpaceCommand> {
-  constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+@CommandHandler(UpdateSpaceCommand)
+export class UpdateSpaceHandler implements ICommandHandler<UpdateSpaceCommand> {
+  constructor(private readonly spaces: SpaceStreams) {}
 
-  async execute({ type, data, actor, correlationId }: DecideOnSpaceCommand): Promise<Landed> {
-    const command = { type, data, metadata: { actor, now: this.clock.now(), correlationId } } as SpaceCommand;
-    const result = await handleCommand(this.store, spaceStreamName(data.spaceId), spaceDecider, command, {
-      userId: actor.userId,
-      correlationId,
-    });
-    return { id: data.spaceId, revision: result.revision, position: result.position };
+  execute(command: UpdateSpaceCommand): Promise<Landed> {
+    const { spaceId, input } = command;
+    return this.spaces.decide(command, spaceId, (metadata) => ({ type: 'UpdateSpace', data: { spaceId, ...input }, metadata }));
   }
 }
 
 @CommandHandler(InviteMemberCommand)
 export class InviteMemberHandler implements ICommandHandler<InviteMemberCommand> {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly spaces: SpaceStreams,
     private readonly directory: UserDirectory,
   ) {}
 
-  async execute({ spaceId, email, role, actor, correlationId }: InviteMemberCommand): Promise<Landed & { userId: string }> {
-    const stream = spaceStreamName(spaceId);
+  async execute(command: InviteMemberCommand): Promise<Landed & { userId: string }> {
+    const { spaceId, email, role, actor, meta } = command;
     // Check the right to manage before anyone is registered on the strength of this request.
-    requireCanManage((await loadStream(this.store, stream, spaceDecider)).state, actor);
-    const user = await this.directory.resolve({ email }, actor, correlationId);
-    const result = await handleCommand(
-      this.store,
-      stream,
-      spaceDecider,
-      { type: 'AddMember', data: { spaceId, userId: user.userId, role }, metadata: { actor, now: this.clock.now(), correlationId } },
-      { userId: actor.userId, correlationId },
-    );
-    return { id: spaceId, userId: user.userId, revision: result.revision, position: Math.max(result.position, user.position) };
+    requireCanManage((await this.spaces.runner.load(spaceStreamName(spaceId), spaceDecider)).state, actor);
+    const user = await this.directory.resolve({ email }, actor, subCommandMeta(meta, 'register-invited-user'));
+    const landed = await this.spaces.decide(command, spaceId, (metadata) => ({
+      type: 'AddMember',
+      data: { spaceId, userId: user.userId, role },
+      metadata,
+    }));
+    return { ...landed, userId: user.userId, position: Math.max(landed.position, user.position) };
   }
 }
 
-export const spaceCommandHandlers = [CreateSpaceHandler, DecideOnSpaceHandler, InviteMemberHandler];
+@CommandHandler(ChangeMemberRoleCommand)
+export class ChangeMemberRoleHandler implements ICommandHandler<ChangeMemberRoleCommand> {
+  constructor(private readonly spaces: SpaceStreams) {}
+
+  execute(command: ChangeMemberRoleCommand): Promise<Landed> {
+    const { spaceId, userId, role } = command;
+    return this.spaces.decide(command, spaceId, (metadata) => ({ type: 'ChangeMemberRole', data: { spaceId, userId, role }, metadata }));
+  }
+}
+
+@CommandHandler(RemoveMemberCommand)
+export class RemoveMemberHandler implements ICommandHandler<RemoveMemberCommand> {
+  constructor(private readonly spaces: SpaceStreams) {}
+
+  execute(command: RemoveMemberCommand): Promise<Landed> {
+    const { spaceId, userId } = command;
+    return this.spaces.decide(command, spaceId, (metadata) => ({ type: 'RemoveMember', data: { spaceId, userId }, metadata }));
+  }
+}
+
+@CommandHandler(JoinSpaceCommand)
+export class JoinSpaceHandler implements ICommandHandler<JoinSpaceCommand> {
+  constructor(private readonly spaces: SpaceStreams) {}
+
+  execute(command: JoinSpaceCommand): Promise<Landed> {
+    const { spaceId } = command;
+    return this.spaces.decide(command, spaceId, (metadata) => ({ type: 'JoinSpace', data: { spaceId }, metadata }));
+  }
+}
+
+@CommandHandler(ApproveJoinRequestCommand)
+export class ApproveJoinRequestHandler implements ICommandHandler<ApproveJoinRequestCommand> {
+  constructor(private readonly spaces: SpaceStreams) {}
+
+  execute(command: ApproveJoinRequestCommand): Promise<Landed> {
+    const { spaceId, userId } = command;
+    return this.spaces.decide(command, spaceId, (metadata) => ({ type: 'ApproveJoinRequest', data: { spaceId, userId }, metadata }));
+  }
+}
+
+@CommandHandler(RejectJoinRequestCommand)
+export class RejectJoinRequestHandler implements ICommandHandler<RejectJoinRequestCommand> {
+  constructor(private readonly spaces: SpaceStreams) {}
+
+  execute(command: RejectJoinRequestCommand): Promise<Landed> {
+    const { spaceId, userId } = command;
+    return this.spaces.decide(command, spaceId, (metadata) => ({ type: 'RejectJoinRequest', data: { spaceId, userId }, metadata }));
+  }
+}
+
+export const spaceCommandHandlers = [
+  SpaceStreams,
+  CreateSpaceHandler,
+  UpdateSpaceHandler,
+  InviteMemberHandler,
+  ChangeMemberRoleHandler,
+  RemoveMemberHandler,
+  JoinSpaceHandler,
+  ApproveJoinRequestHandler,
+  RejectJoinRequestHandler,
+];

@@ -4,7 +4,7 @@ import { hasRole, type Actor } from '#ruche/domain-kit';
 import type { SqlDatabase, SqlValue } from '#ruche/projections';
 import { decodeCursor, DEFAULT_PAGE_SIZE, READ_DB, toPage, type Page } from '#ruche/platform';
 import type { SpaceKind, SpaceRole, SpaceVisibility } from '../space.js';
-import { SpaceAccessReader, type SpaceRow } from './space-access.reader.js';
+import { SpaceAccess, type SpaceRow } from './space-access.js';
 
 export interface SpaceCard {
   id: string;
@@ -23,7 +23,7 @@ export interface SpaceCard {
 export interface SpaceView extends SpaceCard {
   myRole: SpaceRole | null;
   /** What the caller may do, so clients need not re-implement the rules. */
-  permissions: { read: boolean; manage: boolean };
+  permissions: { read: boolean; contribute: boolean; manage: boolean };
 }
 
 export interface MemberItem {
@@ -82,7 +82,11 @@ export class SpaceActivityQuery extends Query<Page<ActivityItem>> {
   }
 }
 
-export function toSpaceCard(row: SpaceRow): SpaceCard {
+/**
+ * A space's card. `knownParent` says whether the caller may know the parent exists: a private
+ * parent's id is shown to its members and the dane only (see SpaceAccess.knownIds).
+ */
+export function toSpaceCard(row: SpaceRow, knownParent: boolean): SpaceCard {
   return {
     id: row.id,
     name: row.name,
@@ -90,7 +94,7 @@ export function toSpaceCard(row: SpaceRow): SpaceCard {
     kind: row.kind,
     visibility: row.visibility,
     ...(row.uai ? { uai: row.uai } : {}),
-    ...(row.parent_space_id ? { parentSpaceId: row.parent_space_id } : {}),
+    ...(row.parent_space_id && knownParent ? { parentSpaceId: row.parent_space_id } : {}),
     memberCount: Number(row.member_count),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -105,7 +109,10 @@ function likePattern(q: string): string {
 
 @QueryHandler(ListSpacesQuery)
 export class ListSpacesHandler implements IQueryHandler<ListSpacesQuery> {
-  constructor(@Inject(READ_DB) private readonly db: SqlDatabase) {}
+  constructor(
+    @Inject(READ_DB) private readonly db: SqlDatabase,
+    private readonly access: SpaceAccess,
+  ) {}
 
   async execute({ actor, filter }: ListSpacesQuery): Promise<Page<SpaceCard>> {
     const limit = filter.limit ?? DEFAULT_PAGE_SIZE;
@@ -129,20 +136,26 @@ export class ListSpacesHandler implements IQueryHandler<ListSpacesQuery> {
       `SELECT * FROM spaces ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY name_lower, id LIMIT ${param(limit + 1)}`,
       params,
     );
-    return toPage(rows, limit, toSpaceCard, (r) => [r.name_lower, r.id]);
+    const known = await this.access.knownIds(
+      rows.flatMap((r) => (r.parent_space_id ? [r.parent_space_id] : [])),
+      actor,
+    );
+    return toPage(rows, limit, (r) => toSpaceCard(r, r.parent_space_id !== null && known.has(r.parent_space_id)), (r) => [r.name_lower, r.id]);
   }
 }
 
 @QueryHandler(GetSpaceQuery)
 export class GetSpaceHandler implements IQueryHandler<GetSpaceQuery> {
-  constructor(private readonly access: SpaceAccessReader) {}
+  constructor(private readonly access: SpaceAccess) {}
 
   async execute({ actor, spaceId }: GetSpaceQuery): Promise<SpaceView> {
     const access = await this.access.requireKnown(spaceId, actor);
+    const parent = access.row.parent_space_id;
+    const knownParent = parent !== null && (await this.access.knownIds([parent], actor)).has(parent);
     return {
-      ...toSpaceCard(access.row),
-      myRole: access.myRole ?? null,
-      permissions: { read: access.canRead, manage: access.canManage },
+      ...toSpaceCard(access.row, knownParent),
+      myRole: access.role ?? null,
+      permissions: { read: access.read, contribute: access.contribute, manage: access.manage },
     };
   }
 }
@@ -151,7 +164,7 @@ export class GetSpaceHandler implements IQueryHandler<GetSpaceQuery> {
 export class ListMembersHandler implements IQueryHandler<ListMembersQuery> {
   constructor(
     @Inject(READ_DB) private readonly db: SqlDatabase,
-    private readonly access: SpaceAccessReader,
+    private readonly access: SpaceAccess,
   ) {}
 
   async execute({ actor, spaceId, limit = DEFAULT_PAGE_SIZE, cursor }: ListMembersQuery): Promise<Page<MemberItem>> {
@@ -177,7 +190,7 @@ export class ListMembersHandler implements IQueryHandler<ListMembersQuery> {
 export class ListJoinRequestsHandler implements IQueryHandler<ListJoinRequestsQuery> {
   constructor(
     @Inject(READ_DB) private readonly db: SqlDatabase,
-    private readonly access: SpaceAccessReader,
+    private readonly access: SpaceAccess,
   ) {}
 
   async execute({ actor, spaceId, limit = DEFAULT_PAGE_SIZE, cursor }: ListJoinRequestsQuery): Promise<Page<JoinRequestItem>> {
@@ -203,7 +216,7 @@ export class ListJoinRequestsHandler implements IQueryHandler<ListJoinRequestsQu
 export class SpaceActivityHandler implements IQueryHandler<SpaceActivityQuery> {
   constructor(
     @Inject(READ_DB) private readonly db: SqlDatabase,
-    private readonly access: SpaceAccessReader,
+    private readonly access: SpaceAccess,
   ) {}
 
   async execute({ actor, spaceId, limit = DEFAULT_PAGE_SIZE, cursor }: SpaceActivityQuery): Promise<Page<ActivityItem>> {
@@ -228,6 +241,15 @@ export class SpaceActivityHandler implements IQueryHandler<SpaceActivityQuery> {
         ORDER BY a.position DESC LIMIT $2`,
       after ? [spaceId, limit + 1, Number(after[0])] : [spaceId, limit + 1],
     );
+    const details = rows.map((r) => JSON.parse(r.details) as Record<string, unknown>);
+    const referenced = details.flatMap((d) => (typeof d.parentSpaceId === 'string' ? [d.parentSpaceId] : []));
+    const known = await this.access.knownIds(referenced, actor);
+    const visible = (d: Record<string, unknown>): Record<string, unknown> => {
+      if (typeof d.parentSpaceId !== 'string' || known.has(d.parentSpaceId)) return d;
+      const { parentSpaceId: _hidden, ...rest } = d;
+      return rest;
+    };
+    const detailsOf = new Map(rows.map((r, i) => [r, visible(details[i]!)]));
     return toPage(
       rows,
       limit,
@@ -237,7 +259,7 @@ export class SpaceActivityHandler implements IQueryHandler<SpaceActivityQuery> {
         at: r.at,
         actor: { id: r.actor_id, displayName: r.actor_name ?? '' },
         ...(r.subject_user_id ? { subject: { id: r.subject_user_id, displayName: r.subject_name ?? '' } } : {}),
-        details: JSON.parse(r.details) as Record<string, unknown>,
+        details: detailsOf.get(r)!,
       }),
       (r) => [Number(r.position)],
     );

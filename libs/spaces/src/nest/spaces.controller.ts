@@ -1,10 +1,19 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseInterceptors } from '@nestjs/common';
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiCookieAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, type SignedInUser } from '#ruche/identity';
-import { MinPositionInterceptor, PageQueryDto } from '#ruche/platform';
+import { CurrentUser, type SignedInUser } from '#ruche/identity/nest';
+import { Meta, MinPositionInterceptor, PageQueryDto, ReadsFrom, type Landed, type RequestMeta } from '#ruche/platform';
 import type { SpaceKind } from '../space.js';
-import { CreateSpaceCommand, DecideOnSpaceCommand, InviteMemberCommand, type Landed } from './space.commands.js';
+import {
+  ApproveJoinRequestCommand,
+  ChangeMemberRoleCommand,
+  CreateSpaceCommand,
+  InviteMemberCommand,
+  JoinSpaceCommand,
+  RejectJoinRequestCommand,
+  RemoveMemberCommand,
+  UpdateSpaceCommand,
+} from './space.commands.js';
 import {
   GetSpaceQuery,
   ListJoinRequestsQuery,
@@ -27,6 +36,7 @@ import {
 @ApiTags('spaces')
 @ApiCookieAuth()
 @UseInterceptors(MinPositionInterceptor)
+@ReadsFrom('spaces', 'space_activity', 'users')
 @Controller('api/spaces')
 export class SpacesController {
   constructor(
@@ -37,8 +47,8 @@ export class SpacesController {
   @Post()
   @ApiOperation({ summary: 'Create a space; the creator becomes its first manager' })
   @ApiCreatedResponse({ type: LandedDto })
-  create(@Body() body: CreateSpaceDto, @CurrentUser() user: SignedInUser): Promise<Landed> {
-    return this.commands.execute(new CreateSpaceCommand(body, user));
+  create(@Body() body: CreateSpaceDto, @CurrentUser() user: SignedInUser, @Meta() meta: RequestMeta): Promise<Landed> {
+    return this.commands.execute(new CreateSpaceCommand(body, user, meta));
   }
 
   @Get()
@@ -56,8 +66,8 @@ export class SpacesController {
   @Patch(':id')
   @ApiOperation({ summary: 'Change name, description or visibility (manager)' })
   @ApiOkResponse({ type: LandedDto })
-  update(@Param() { id }: SpaceIdParams, @Body() body: UpdateSpaceDto, @CurrentUser() user: SignedInUser): Promise<Landed> {
-    return this.commands.execute(new DecideOnSpaceCommand('UpdateSpace', { spaceId: id, ...body }, user));
+  update(@Param() { id }: SpaceIdParams, @Body() body: UpdateSpaceDto, @CurrentUser() user: SignedInUser, @Meta() meta: RequestMeta): Promise<Landed> {
+    return this.commands.execute(new UpdateSpaceCommand(id, body, user, meta));
   }
 
   @Get(':id/members')
@@ -69,32 +79,37 @@ export class SpacesController {
   @Post(':id/members')
   @ApiOperation({ summary: 'Add a member by e-mail, registering them if new (manager)' })
   @ApiCreatedResponse({ type: LandedDto })
-  addMember(@Param() { id }: SpaceIdParams, @Body() body: AddMemberDto, @CurrentUser() user: SignedInUser) {
-    return this.commands.execute(new InviteMemberCommand(id, body.email, body.role, user));
+  addMember(@Param() { id }: SpaceIdParams, @Body() body: AddMemberDto, @CurrentUser() user: SignedInUser, @Meta() meta: RequestMeta) {
+    return this.commands.execute(new InviteMemberCommand(id, body.email, body.role, user, meta));
   }
 
   @Patch(':id/members/:userId')
   @HttpCode(200)
   @ApiOperation({ summary: "Change a member's role (manager; the last manager cannot be demoted)" })
   @ApiOkResponse({ type: LandedDto })
-  changeRole(@Param() { id, userId }: SpaceMemberParams, @Body() body: ChangeRoleDto, @CurrentUser() user: SignedInUser): Promise<Landed> {
-    return this.commands.execute(new DecideOnSpaceCommand('ChangeMemberRole', { spaceId: id, userId, role: body.role }, user));
+  changeRole(
+    @Param() { id, userId }: SpaceMemberParams,
+    @Body() body: ChangeRoleDto,
+    @CurrentUser() user: SignedInUser,
+    @Meta() meta: RequestMeta,
+  ): Promise<Landed> {
+    return this.commands.execute(new ChangeMemberRoleCommand(id, userId, body.role, user, meta));
   }
 
   @Delete(':id/members/:userId')
   @HttpCode(200)
   @ApiOperation({ summary: 'Remove a member (manager) or leave (self)' })
   @ApiOkResponse({ type: LandedDto })
-  removeMember(@Param() { id, userId }: SpaceMemberParams, @CurrentUser() user: SignedInUser): Promise<Landed> {
-    return this.commands.execute(new DecideOnSpaceCommand('RemoveMember', { spaceId: id, userId }, user));
+  removeMember(@Param() { id, userId }: SpaceMemberParams, @CurrentUser() user: SignedInUser, @Meta() meta: RequestMeta): Promise<Landed> {
+    return this.commands.execute(new RemoveMemberCommand(id, userId, user, meta));
   }
 
   @Post(':id/join')
   @HttpCode(200)
   @ApiOperation({ summary: 'Public: become contributor; restricted: ask to join' })
   @ApiOkResponse({ type: LandedDto })
-  join(@Param() { id }: SpaceIdParams, @CurrentUser() user: SignedInUser): Promise<Landed> {
-    return this.commands.execute(new DecideOnSpaceCommand('JoinSpace', { spaceId: id }, user));
+  join(@Param() { id }: SpaceIdParams, @CurrentUser() user: SignedInUser, @Meta() meta: RequestMeta): Promise<Landed> {
+    return this.commands.execute(new JoinSpaceCommand(id, user, meta));
   }
 
   @Get(':id/join-requests')
@@ -107,16 +122,16 @@ export class SpacesController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Approve a join request (manager)' })
   @ApiOkResponse({ type: LandedDto })
-  approve(@Param() { id, userId }: SpaceMemberParams, @CurrentUser() user: SignedInUser): Promise<Landed> {
-    return this.commands.execute(new DecideOnSpaceCommand('ApproveJoinRequest', { spaceId: id, userId }, user));
+  approve(@Param() { id, userId }: SpaceMemberParams, @CurrentUser() user: SignedInUser, @Meta() meta: RequestMeta): Promise<Landed> {
+    return this.commands.execute(new ApproveJoinRequestCommand(id, userId, user, meta));
   }
 
   @Post(':id/join-requests/:userId/reject')
   @HttpCode(200)
   @ApiOperation({ summary: 'Reject a join request (manager)' })
   @ApiOkResponse({ type: LandedDto })
-  reject(@Param() { id, userId }: SpaceMemberParams, @CurrentUser() user: SignedInUser): Promise<Landed> {
-    return this.commands.execute(new DecideOnSpaceCommand('RejectJoinRequest', { spaceId: id, userId }, user));
+  reject(@Param() { id, userId }: SpaceMemberParams, @CurrentUser() user: SignedInUser, @Meta() meta: RequestMeta): Promise<Landed> {
+    return this.commands.execute(new RejectJoinRequestCommand(id, userId, user, meta));
   }
 
   @Get(':id/activity')

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { spaceCommandHandlers } from './space.commands.js';
 import { spaceQueryHandlers } from './space.queries.js';
-import { SpaceAccessReader } from './space-access.reader.js';
+import { SpaceAccess } from './space-access.js';
 import { spaceActivityProjection } from './space-activity.projection.js';
 import { spacesProjection } from './spaces.projection.js';
 import { SpacesController } from './spaces.controller.js';
@@ -10,7 +10,7 @@ export const spacesProjections = [spacesProjection, spaceActivityProjection];
 
 @Module({
   controllers: [SpacesController],
-  providers: [...spaceCommandHandlers, ...spaceQueryHandlers, SpaceAccessReader],
-  exports: [SpaceAccessReader],
+  providers: [...spaceCommandHandlers, ...spaceQueryHandlers, SpaceAccess],
+  exports: [SpaceAccess],
 })
 export class SpacesModule {}
