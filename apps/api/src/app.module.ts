@@ -1,8 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Clock } from '#ruche/platform';
-import { IdentityModule, identityProjections } from '#ruche/identity';
-import { SpacesModule, spacesProjections } from '#ruche/spaces';
+import { IdentityModule, identityProjections } from '#ruche/identity/nest';
+import { SpacesModule, spacesProjections, spaceUpcasters } from '#ruche/spaces/nest';
 import type { RucheConfig } from './config/configuration.js';
 import { HealthController } from './health/health.controller.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
@@ -22,6 +22,7 @@ export class AppModule {
         CqrsModule.forRoot(),
         InfrastructureModule.forRoot(config, {
           projections: [...identityProjections, ...spacesProjections],
+          upcasters: [...spaceUpcasters],
           runProjections: options.runProjections,
           clock: options.clock,
         }),

@@ -1,7 +1,8 @@
 import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { EventStore, Upcaster } from '#ruche/eventstore';
 import { ProjectionRunner, type Projection, type SqlDatabase } from '#ruche/projections';
-import { CLOCK, EVENT_STORE, PROJECTION_RUNNER, READ_DB, systemClock, type Clock } from '#ruche/platform';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { CLOCK, CommandRunner, EVENT_STORE, IdempotencyInterceptor, PROJECTION_RUNNER, READ_DB, systemClock, type Clock } from '#ruche/platform';
 import { RUCHE_CONFIG, type RucheConfig } from '../config/configuration.js';
 import { openEventStore, openReadDatabase } from './stores.js';
 
@@ -37,6 +38,8 @@ export class InfrastructureModule implements OnApplicationBootstrap, OnApplicati
         { provide: CLOCK, useValue: options.clock ?? systemClock },
         { provide: EVENT_STORE, useFactory: () => openEventStore(config, options.upcasters ?? []) },
         { provide: READ_DB, useFactory: () => openReadDatabase(config) },
+        CommandRunner,
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         {
           provide: PROJECTION_RUNNER,
           inject: [EVENT_STORE, READ_DB],
@@ -44,7 +47,7 @@ export class InfrastructureModule implements OnApplicationBootstrap, OnApplicati
             new ProjectionRunner({ store, db, projections: [...options.projections], logger: new Logger('Projections') }),
         },
       ],
-      exports: [RUCHE_CONFIG, CLOCK, EVENT_STORE, READ_DB, PROJECTION_RUNNER],
+      exports: [RUCHE_CONFIG, CLOCK, EVENT_STORE, READ_DB, PROJECTION_RUNNER, CommandRunner],
     };
   }
 
