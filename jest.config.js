@@ -22,10 +22,16 @@ if (!process.env.KURRENTDB_URL) {
   }
 }
 
+// sanitize-html (CommonJS) requires htmlparser2 and its family, published as ES modules only:
+// Node >= 20.19 loads them natively, Jest before Node 24.9 cannot, so Jest compiles them
+// (@swc/jest emits CommonJS where they are required, ES modules where they are imported).
+const esmRequiredFromCjs = '(htmlparser2|domhandler|domutils|dom-serializer|domelementtype|entities)';
+
 const common = {
   testPathIgnorePatterns: ignored,
   extensionsToTreatAsEsm: ['.ts'],
-  transform: { '^.+\\.ts$': swc },
+  transform: { '^.+\\.ts$': swc, [`/node_modules/${esmRequiredFromCjs}/.+\\.js$`]: swc },
+  transformIgnorePatterns: [`/node_modules/(?!${esmRequiredFromCjs}/)`],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
   testEnvironmentOptions: { customExportConditions: ['source', 'node', 'node-addons'] },
