@@ -1,10 +1,10 @@
 /**
  * Why a command was refused. The API maps each code to one HTTP status in one place:
- * VALIDATION 400, UNAUTHENTICATED 401, FORBIDDEN 403, NOT_FOUND 404, CONFLICT 409.
+ * VALIDATION 400, UNAUTHENTICATED 401, FORBIDDEN 403, NOT_FOUND 404, CONFLICT 409, TOO_LARGE 413.
  */
-export type DomainErrorCode = 'VALIDATION' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT';
+export type DomainErrorCode = 'VALIDATION' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'TOO_LARGE';
 
-export const DOMAIN_ERROR_CODES: readonly DomainErrorCode[] = ['VALIDATION', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT'];
+export const DOMAIN_ERROR_CODES: readonly DomainErrorCode[] = ['VALIDATION', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'TOO_LARGE'];
 
 /**
  * A refusal decided by the domain, with a stable `code` (and, for VALIDATION, the input `field`
@@ -40,10 +40,23 @@ export class DomainError extends Error {
     return new DomainError('NOT_FOUND', message);
   }
 
-  /** The current state forbids it (e.g. removing the last manager). */
-  static conflict(message: string): DomainError {
-    return new DomainError('CONFLICT', message);
+  /**
+   * The current state forbids it (e.g. removing the last manager). `details` travel to the
+   * client in the problem (e.g. the current revision and body of a document written on a stale base).
+   */
+  static conflict(message: string, details?: Readonly<Record<string, unknown>>): DomainError {
+    const error = new DomainError('CONFLICT', message);
+    if (details) Object.assign(error, { details });
+    return error;
   }
+
+  /** A value too large to accept (answered 413, naming the field). */
+  static tooLarge(field: string, message: string): DomainError {
+    return new DomainError('TOO_LARGE', message, field);
+  }
+
+  /** Extra members of the problem answered for this error (see conflict). */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 export function isDomainError(error: unknown): error is DomainError {

@@ -30,3 +30,28 @@ export function requireOneOf<T extends string>(value: unknown, allowed: readonly
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
   throw DomainError.validation(field, `${field} must be one of ${allowed.join(', ')}`);
 }
+
+/** Largest Markdown body of a topic, post, FAQ answer or fiche: larger ones are 413. */
+export const MARKDOWN_MAX_BYTES = 200 * 1024;
+
+/**
+ * A Markdown body as typed (trimmed of surrounding blank lines only): not empty, at most
+ * MARKDOWN_MAX_BYTES in UTF-8 (TOO_LARGE on `field` beyond), well-formed Unicode.
+ */
+export function requireMarkdown(value: unknown, field: string, { min = 1 }: { min?: number } = {}): string {
+  if (typeof value !== 'string') throw DomainError.validation(field, `${field} must be a string`);
+  if (utf8Length(value) > MARKDOWN_MAX_BYTES) throw DomainError.tooLarge(field, `${field} must be at most ${MARKDOWN_MAX_BYTES / 1024} kB`);
+  if (!value.isWellFormed()) throw DomainError.validation(field, `${field} must be valid Unicode text`);
+  const body = value.replace(/^\s*\n/, '').trimEnd();
+  if (textLength(body.trim()) < min) throw DomainError.validation(field, `${field} must not be empty`);
+  return body;
+}
+
+function utf8Length(value: string): number {
+  let bytes = 0;
+  for (const char of value) {
+    const code = char.codePointAt(0)!;
+    bytes += code < 0x80 ? 1 : code < 0x800 ? 2 : code < 0x10000 ? 3 : 4;
+  }
+  return bytes;
+}
