@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import type { Clock } from '#ruche/platform';
 import { IdentityModule, identityProjections } from '#ruche/identity/nest';
 import { SpacesModule, spacesProjections, spaceUpcasters } from '#ruche/spaces/nest';
+import { FaqModule, faqProjections } from '#ruche/faq/nest';
 import type { RucheConfig } from './config/configuration.js';
 import { HealthController } from './health/health.controller.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
@@ -21,13 +22,14 @@ export class AppModule {
       imports: [
         CqrsModule.forRoot(),
         InfrastructureModule.forRoot(config, {
-          projections: [...identityProjections, ...spacesProjections],
+          projections: [...identityProjections, ...spacesProjections, ...faqProjections],
           upcasters: [...spaceUpcasters],
           runProjections: options.runProjections,
           clock: options.clock,
         }),
         IdentityModule.forRoot({ authMode: config.authMode, secureCookies: config.secureCookies }),
         SpacesModule,
+        FaqModule,
       ],
       controllers: [HealthController],
     };
