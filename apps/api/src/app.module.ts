@@ -4,6 +4,7 @@ import type { Clock } from '#ruche/platform';
 import { IdentityModule, identityProjections } from '#ruche/identity/nest';
 import { SpacesModule, spacesProjections, spaceUpcasters } from '#ruche/spaces/nest';
 import { FaqModule, faqProjections } from '#ruche/faq/nest';
+import { DocumentsModule, documentsProjections } from '#ruche/documents/nest';
 import type { RucheConfig } from './config/configuration.js';
 import { HealthController } from './health/health.controller.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
@@ -22,7 +23,7 @@ export class AppModule {
       imports: [
         CqrsModule.forRoot(),
         InfrastructureModule.forRoot(config, {
-          projections: [...identityProjections, ...spacesProjections, ...faqProjections],
+          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections],
           upcasters: [...spaceUpcasters],
           runProjections: options.runProjections,
           clock: options.clock,
@@ -30,6 +31,7 @@ export class AppModule {
         IdentityModule.forRoot({ authMode: config.authMode, secureCookies: config.secureCookies }),
         SpacesModule,
         FaqModule,
+        DocumentsModule,
       ],
       controllers: [HealthController],
     };

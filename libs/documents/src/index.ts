@@ -1,2 +1,3 @@
 export * from './document.js';
 export * from './document.decide.js';
+export * from './document.diff.js';
