@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
+import type { TopicEvent } from '#ruche/forums';
 import { freshEmail, startTestApp, storeKinds, type SignedInClient, type TestApp } from './support/test-app.js';
 
 const kinds = await storeKinds();
@@ -337,6 +339,34 @@ describe.each(kinds)('FAQ end to end (%s)', (kind) => {
       await refused(() => manager.agent.post('/api/topics/nope/promote-to-faq'), 400, ['id']);
       await refused(() => read(manager, `/api/spaces/${spaceId}/faq?cursor=abc`), 400, ['cursor']);
       await refused(() => read(manager, `/api/spaces/${spaceId}/faq?limit=1000`), 400, ['limit']);
+    });
+  });
+
+  describe('promote reads the topic from its stream', () => {
+    it('finds the solution’s latest body in a long topic, past a page of its stream read backwards', async () => {
+      const topicId = randomUUID();
+      const stamp = (by: string) => ({ topicId, spaceId, at: new Date().toISOString(), by });
+      const events: TopicEvent[] = [
+        { type: 'TopicOpened', data: { postId: 'p0', title: 'Un long fil ?', body: 'Question.', tags: [], ...stamp(author.id) } },
+      ];
+      for (let i = 1; i <= 450; i++) {
+        events.push({ type: 'ReplyPosted', data: { postId: `p${i}`, body: `Réponse ${i}.`, ...stamp(contributor.id) } });
+        if (i === 3) {
+          events.push({ type: 'PostEdited', data: { postId: 'p3', body: 'Réponse 3, revue.', version: 2, ...stamp(contributor.id) } });
+          events.push({ type: 'PostEdited', data: { postId: 'p3', body: 'Réponse 3, **définitive**.', version: 3, ...stamp(contributor.id) } });
+        }
+      }
+      events.push({ type: 'SolutionChosen', data: { postId: 'p3', ...stamp(author.id) } });
+      // Written straight to the log, as the forums context writes it: this checks the FAQ's reading
+      // of a stream longer than one backward page without 450 HTTP replies.
+      await t.store.appendToStream(
+        `topic-${topicId}`,
+        events.map((e) => ({ type: e.type, data: e.data, metadata: { schemaVersion: 1 } })),
+        { expectedRevision: 'no_stream' },
+      );
+      const promoted = await manager.agent.post(`/api/topics/${topicId}/promote-to-faq`).expect(201);
+      const entry = await read(manager, `/api/faq/${promoted.body.id}`, promoted.body.position).expect(200);
+      expect(entry.body).toMatchObject({ question: 'Un long fil ?', answer: 'Réponse 3, **définitive**.', fromTopicId: topicId, status: 'draft' });
     });
   });
 
