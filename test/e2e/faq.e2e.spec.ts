@@ -152,7 +152,7 @@ describe.each(kinds)('FAQ end to end (%s)', (kind) => {
       await refused(() => read(reader, `/api/faq/${id}`), 404);
       await author.agent.patch(`/api/faq/${id}`).send({ answer: 'Version revue.' }).expect(200);
       const republished = await manager.agent.post(`/api/faq/${id}/publish`).expect(200);
-      const types = (await t.store.readStream(`faq-${id}`)).map((e) => `${e.type}${e.type === 'FaqEntryPublished' ? `:${String(e.data.firstTime)}` : ''}`);
+      const types = (await t.store.readStream(`faq-${id}`)).map((e) => `${e.type}${e.type === 'FaqEntryPublished' ? `:${String((e.data as { firstTime?: boolean }).firstTime)}` : ''}`);
       expect(types).toEqual([
         'FaqEntryDrafted',
         'FaqEntryEdited',
