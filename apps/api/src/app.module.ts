@@ -5,6 +5,7 @@ import { IdentityModule, identityProjections } from '#ruche/identity/nest';
 import { SpacesModule, spacesProjections, spaceUpcasters } from '#ruche/spaces/nest';
 import { FaqModule, faqProjections } from '#ruche/faq/nest';
 import { DocumentsModule, documentsProjections } from '#ruche/documents/nest';
+import { ForumsModule, forumsProjections } from '#ruche/forums/nest';
 import type { RucheConfig } from './config/configuration.js';
 import { HealthController } from './health/health.controller.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
@@ -23,7 +24,7 @@ export class AppModule {
       imports: [
         CqrsModule.forRoot(),
         InfrastructureModule.forRoot(config, {
-          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections],
+          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections, ...forumsProjections],
           upcasters: [...spaceUpcasters],
           runProjections: options.runProjections,
           clock: options.clock,
@@ -32,6 +33,7 @@ export class AppModule {
         SpacesModule,
         FaqModule,
         DocumentsModule,
+        ForumsModule,
       ],
       controllers: [HealthController],
     };

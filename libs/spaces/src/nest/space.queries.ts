@@ -1,4 +1,4 @@
-import { Inject } from '@nestjs/common';
+import { Inject, Optional } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
 import { hasRole, type Actor } from '#ruche/domain-kit';
 import type { SqlDatabase, SqlValue } from '#ruche/projections';
@@ -24,7 +24,18 @@ export interface SpaceView extends SpaceCard {
   myRole: SpaceRole | null;
   /** What the caller may do, so clients need not re-implement the rules. */
   permissions: { read: boolean; contribute: boolean; manage: boolean };
+  /** The caller's unread forum topics here (0 when they may not read the space); set when the forums are wired. */
+  unreadTopics?: number;
 }
+
+/**
+ * Counts the caller's unread forum topics in a space. The forums context provides it under
+ * UNREAD_TOPICS; it is optional so that the spaces context never imports the forums.
+ */
+export interface UnreadTopicsCounter {
+  count(spaceId: string, actor: Actor): Promise<number>;
+}
+export const UNREAD_TOPICS = Symbol('UNREAD_TOPICS');
 
 export interface MemberItem {
   userId: string;
@@ -146,7 +157,10 @@ export class ListSpacesHandler implements IQueryHandler<ListSpacesQuery> {
 
 @QueryHandler(GetSpaceQuery)
 export class GetSpaceHandler implements IQueryHandler<GetSpaceQuery> {
-  constructor(private readonly access: SpaceAccess) {}
+  constructor(
+    private readonly access: SpaceAccess,
+    @Optional() @Inject(UNREAD_TOPICS) private readonly unreadTopics?: UnreadTopicsCounter,
+  ) {}
 
   async execute({ actor, spaceId }: GetSpaceQuery): Promise<SpaceView> {
     const access = await this.access.requireKnown(spaceId, actor);
@@ -156,6 +170,7 @@ export class GetSpaceHandler implements IQueryHandler<GetSpaceQuery> {
       ...toSpaceCard(access.row, knownParent),
       myRole: access.role ?? null,
       permissions: { read: access.read, contribute: access.contribute, manage: access.manage },
+      ...(this.unreadTopics ? { unreadTopics: access.read ? await this.unreadTopics.count(spaceId, actor) : 0 } : {}),
     };
   }
 }
