@@ -2,7 +2,19 @@ import { Inject, Injectable } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { type Actor, type CommandMetadata, DomainError, type SpaceRights } from '#ruche/domain-kit';
 import type { SqlDatabase } from '#ruche/projections';
-import { CommandRunner, READ_DB, RucheCommand, subCommandId, type Landed, type RequestMeta } from '#ruche/platform';
+import type { EventStore } from '#ruche/eventstore';
+import {
+  CommandRunner,
+  EVENT_STORE,
+  MIN_POSITION_WAIT_MS,
+  PROJECTION_RUNNER,
+  READ_DB,
+  RucheCommand,
+  subCommandId,
+  type Landed,
+  type PositionWaiter,
+  type RequestMeta,
+} from '#ruche/platform';
 import { SpaceAccess } from '#ruche/spaces/nest';
 import { topicDecider, type TopicCommand } from '../topic.decide.js';
 import { topicStreamName } from '../topic.js';
@@ -106,6 +118,8 @@ export class TopicStreams {
     readonly runner: CommandRunner,
     private readonly access: SpaceAccess,
     @Inject(READ_DB) private readonly db: SqlDatabase,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(PROJECTION_RUNNER) private readonly projections: PositionWaiter,
   ) {}
 
   /** The space a topic belongs to, from its stream (NOT_FOUND when there is no such topic). */
@@ -120,10 +134,20 @@ export class TopicStreams {
    * or in a private space they are not a member of) is NOT_FOUND alike.
    */
   async topicOfPost(postId: string, actor: Actor): Promise<{ topicId: string; rights: SpaceRights }> {
-    const row = await this.db.queryOne<{ topic_id: string; space_id: string }>(`SELECT topic_id, space_id FROM forum_posts WHERE id = $1`, [postId]);
+    let row = await this.postRow(postId);
+    if (!row) {
+      // A post written a moment ago may not be in the read model yet: wait (bounded) for it to
+      // reach the log's head before answering 404, so that a client may edit what it just posted.
+      const head = await this.store.headPosition();
+      if (await this.projections.waitForPosition(head, MIN_POSITION_WAIT_MS, { projections: ['forum_posts'] })) row = await this.postRow(postId);
+    }
     const rights = row ? await this.access.forCommand(row.space_id, actor) : undefined;
     if (!row || !rights?.mayKnow) throw DomainError.notFound('Post not found');
     return { topicId: row.topic_id, rights };
+  }
+
+  private postRow(postId: string): Promise<{ topic_id: string; space_id: string } | undefined> {
+    return this.db.queryOne<{ topic_id: string; space_id: string }>(`SELECT topic_id, space_id FROM forum_posts WHERE id = $1`, [postId]);
   }
 
   rightsIn(spaceId: string, actor: Actor): Promise<SpaceRights> {
