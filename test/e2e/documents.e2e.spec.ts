@@ -317,7 +317,7 @@ describe.each(kinds)('fiches PIX end to end (%s)', (kind) => {
       const second = await manager.agent.post(`/api/documents/${id}/read`).expect(200);
       expect(second.body.position).toBeGreaterThan(first.body.position);
       const events = await t.store.readStream(`document-${id}`);
-      expect(events.map((e) => [e.type, e.data.userId ?? null])).toEqual([
+      expect(events.map((e) => [e.type, (e.data as { userId?: string }).userId ?? null])).toEqual([
         ['DocumentCreated', null],
         ['DocumentRead', reader.id],
         ['DocumentRead', manager.id],
