@@ -52,6 +52,16 @@ interface StateRow {
   existing: [string, string, number, number][];
 }
 
+/** The connection a group was written on, to end its server process when the connection drops. */
+interface WritingBackend {
+  /** Whether a connection was obtained: before that, nothing was sent. */
+  connected: boolean;
+  pid?: number;
+}
+
+/** How long to keep ending a lost append's backend before looking anyway. */
+const LOST_BACKEND_WAIT_MS = 5000;
+
 /** Bound one group's statement; the rest of the queue goes in the next transaction. */
 const MAX_GROUP_EVENTS = 5000;
 const MAX_GROUP_JSON_CHARS = 32 * 1024 * 1024;
@@ -96,6 +106,8 @@ export class PostgresEventStore implements EventStore {
     readonly pool: pg.Pool,
     private readonly tables: EventStoreTables,
     private readonly lockKey: string,
+    /** As the server sees it (the connection string may set its own). */
+    private readonly applicationName: string,
     readonly pollIntervalMs: number,
     connectionString: string,
     private appendFunction: boolean,
@@ -137,8 +149,11 @@ export class PostgresEventStore implements EventStore {
     pool.on('error', () => undefined);
     try {
       const migrated = await migrateEventStore(pool, tables);
-      const { rows } = await pool.query<{ key: string }>(`SELECT ${tables.appendLockKey}::text AS key`);
-      return new PostgresEventStore(pool, tables, rows[0].key, pollIntervalMs, connectionString, migrated.appendFunction);
+      const { rows } = await pool.query<{ key: string; app: string }>(
+        `SELECT ${tables.appendLockKey}::text AS key, current_setting('application_name') AS app`,
+      );
+      const { key, app } = rows[0];
+      return new PostgresEventStore(pool, tables, key, app, pollIntervalMs, connectionString, migrated.appendFunction);
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;
@@ -372,11 +387,18 @@ export class PostgresEventStore implements EventStore {
   /** Settles every append of the group; never throws. */
   private async writeGroup(group: QueuedAppend[]): Promise<void> {
     let outcomes: AppendOutcome[];
+    const backend: WritingBackend = { connected: false };
     try {
-      outcomes = await this.commitGroup(group);
+      outcomes = await this.commitGroup(group, backend);
     } catch (error) {
+      // The connection dropped after the group was sent: it may have committed (the answer was
+      // lost), and its backend may still be running it. End that backend first, so that what
+      // is stored is final, then look.
+      const lost = backend.connected && isConnectionError(error);
+      if (lost) await this.endLostBackend(backend);
       if (group.length === 1) {
-        group[0].reject(error);
+        if (lost) await this.settleLostAppend(group[0], error);
+        else group[0].reject(error);
         return;
       }
       // One append broke the transaction (or the connection dropped, maybe after committing):
@@ -394,9 +416,61 @@ export class PostgresEventStore implements EventStore {
     });
   }
 
-  private async commitGroup(group: readonly GroupedAppend[]): Promise<AppendOutcome[]> {
+  /**
+   * After a lost connection, ends the backend that ran the group if it is still there (waiting
+   * for the append lock, or with the statement in its input buffer): otherwise it could commit
+   * after we looked and found nothing. Bounded; a failure here only leaves the outcome unknown.
+   */
+  private async endLostBackend(backend: WritingBackend): Promise<void> {
+    if (backend.pid === undefined) return;
+    const deadline = Date.now() + LOST_BACKEND_WAIT_MS;
+    try {
+      for (let delay = 5; Date.now() < deadline; delay = Math.min(delay * 2, 100)) {
+        const { rowCount } = await this.pool.query(this.sql.endBackend, [backend.pid, this.applicationName]);
+        if (rowCount === 0) return;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    } catch {
+      // The server is out of reach too: findLostAppend will fail the same way.
+    }
+  }
+
+  /**
+   * The append's connection dropped: did it commit? The append is atomic, so its events are
+   * all in the stream (success, answered with where they landed) or none is (the original
+   * error stands; a retry with the same ids is idempotent). When the server cannot be asked,
+   * the original error stands too.
+   */
+  private async settleLostAppend(append: QueuedAppend, lostWith: unknown): Promise<void> {
+    const ids = append.events.map((e) => e.id);
+    let rows: { event_id: string; revision: string; position: string }[];
+    try {
+      ({ rows } = await this.pool.query(this.sql.findEvents, [append.streamName, ids]));
+    } catch {
+      return append.reject(lostWith);
+    }
+    if (rows.length === 0) return append.reject(lostWith);
+    const found = new Map(rows.map((r) => [r.event_id, r]));
+    const first = Number(found.get(ids[0])?.revision);
+    if (!ids.every((id, i) => Number(found.get(id)?.revision) === first + i)) {
+      const message =
+        `Append to ${append.streamName} lost its connection, and ${rows.length} of its ${ids.length} events ` +
+        `are stored, not in order: one atomic append cannot have done that`;
+      return append.reject(new Error(message, { cause: lostWith }));
+    }
+    const last = found.get(ids[ids.length - 1])!;
+    append.resolve({ nextExpectedRevision: Number(last.revision), position: Number(last.position) });
+  }
+
+  private async commitGroup(group: readonly GroupedAppend[], backend: WritingBackend): Promise<AppendOutcome[]> {
     const client = await this.pool.connect();
+    backend.connected = true;
+    backend.pid = (client as { processID?: number | null }).processID ?? undefined;
     let broken = false;
+    // A connection lost while checked out also emits 'error' on the client (its query fails
+    // too): unheard, that event would crash the process.
+    const lost = (): void => void (broken = true);
+    client.on('error', lost);
     try {
       if (this.appendFunction && !retriesWithinGroup(group)) {
         const outcomes = await this.appendFast(client, group);
@@ -420,6 +494,7 @@ export class PostgresEventStore implements EventStore {
       await client.query('ROLLBACK').catch(() => (broken = true));
       throw error;
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }
@@ -563,6 +638,9 @@ function statements(t: EventStoreTables) {
     readAll: `SELECT ${EVENT_COLUMNS} FROM ${t.events} WHERE position > $1 ORDER BY position LIMIT $2`,
     streamRevision: `SELECT revision FROM ${t.streams} WHERE stream_name = $1`,
     head: `SELECT coalesce(max(position), 0) AS head FROM ${t.events}`,
+    findEvents: `SELECT event_id, revision, position FROM ${t.events} WHERE stream_name = $1 AND event_id = ANY ($2::uuid[])`,
+    // The application name guards against a pid the server gave, meanwhile, to someone else.
+    endBackend: `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = $1 AND application_name = $2`,
     appendFast: `SELECT ${t.appendFunction}($1::text[], $2::bigint[], $3::integer[], $4::uuid[], $5::text[], $6::text[],
       $7::text[], $8::text[], $9::uuid[]) AS r`,
     state: (streams: string, keyStreams: string, keyIds: string) => `SELECT

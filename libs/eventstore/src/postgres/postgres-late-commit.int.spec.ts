@@ -15,7 +15,7 @@ const ROUNDS = 4;
  * meantime) never sees it. Here one transaction appends and stays open while 500 appends are
  * issued from another instance; a subscriber that is live the whole time must get all 501.
  */
-pg.describe('PostgresEventStore: an append committed late is never skipped', () => {
+pg.describe('PostgresEventStore: a live subscriber never skips an event committed late by a concurrent writer', () => {
   const schema = uniqueSchema('es_pg_late');
   const stores: PostgresEventStore[] = [];
   let holder: PostgresEventStore;
@@ -50,7 +50,7 @@ pg.describe('PostgresEventStore: an append committed late is never skipped', () 
   }
 
   it.each(Array.from({ length: ROUNDS }, (_, i) => [i + 1]))(
-    'round %i: a subscriber started before receives all 501 events in strictly increasing positions',
+    'round %i: the subscriber gets the append held open and the 500 that waited for it, late one first, in position order',
     async () => {
       const head = await reader.headPosition();
       const sub = collect(reader, head);

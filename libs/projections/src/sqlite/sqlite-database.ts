@@ -65,28 +65,48 @@ export class SqliteDatabase implements SqlDatabase {
     return this.lock.run(() => this.run(sql, params));
   }
 
+  /**
+   * `fn` must await nothing but its `tx` statements, which settle within the same turn of the
+   * event loop. Awaiting anything else (a timer, a network call, another database) would keep
+   * the file's write lock across turns and stall every other connection for up to the busy
+   * timeout: a check armed at BEGIN for the next turn catches it, rolls back at once and fails
+   * the transaction (and every later `tx` call) with TransactionAwaitedIoError.
+   */
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     this.assertOutsideTransaction();
     return this.lock.run(async () => {
       this.assertOpen();
       await new Promise<void>((resolve) => setImmediate(resolve));
       this.db.exec('BEGIN IMMEDIATE');
-      let active = true;
+      let ended: Error | undefined;
       const guard = (): void => {
-        if (!active) throw new Error('This transaction has ended');
+        if (ended) throw ended;
       };
       const tx: SqlExecutor = {
         query: async <R extends object>(sql: string, params: readonly SqlValue[] = []) => (guard(), this.all<R>(sql, params)),
         queryOne: async <R extends object>(sql: string, params: readonly SqlValue[] = []) => (guard(), this.get<R>(sql, params)),
         execute: async (sql: string, params: readonly SqlValue[] = []) => (guard(), this.run(sql, params)),
       };
+      let stalled!: (error: Error) => void;
+      const awaitedIo = new Promise<never>((_, reject) => (stalled = reject));
+      // Runs only once the microtask queue is empty: fn still pending means it awaits other I/O.
+      const watch = setImmediate(() => {
+        ended = new TransactionAwaitedIoError();
+        try {
+          if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        } finally {
+          stalled(ended);
+        }
+      });
       try {
-        const result = await this.inTransaction.run(true, () => fn(tx));
-        active = false;
+        const result = await Promise.race([this.inTransaction.run(true, () => fn(tx)), awaitedIo]);
+        clearImmediate(watch);
+        ended = new Error('This transaction has ended');
         this.db.exec('COMMIT');
         return result;
       } catch (error) {
-        active = false;
+        clearImmediate(watch);
+        ended ??= new Error('This transaction has ended');
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw error;
       }
@@ -146,6 +166,18 @@ export class SqliteDatabase implements SqlDatabase {
 
   private assertOpen(): void {
     if (!this.db.open) throw new Error('The read store is closed');
+  }
+}
+
+/** A read-store transaction on SQLite awaited something other than its own statements. */
+export class TransactionAwaitedIoError extends Error {
+  constructor() {
+    super(
+      'A SQLite read-store transaction must await only its own statements: it awaited other I/O (a timer, ' +
+        'a network call, another database), which would hold the write lock on the file and stall every other ' +
+        'connection for up to the busy timeout. It was rolled back; do that I/O before or after the transaction.',
+    );
+    this.name = 'TransactionAwaitedIoError';
   }
 }
 
