@@ -18,6 +18,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { SpaceRights } from '#ruche/domain-kit';
 import { documentDecider, documentStreamName, DOCUMENT_EVENT_SCHEMA_VERSIONS, type DocumentCommand, type DocumentEvent } from '#ruche/documents';
 import { PostgresEventStore, SqliteEventStore, type EventStore } from '#ruche/eventstore';
+import { topicDecider, topicStreamName, TOPIC_EVENT_SCHEMA_VERSIONS, type TopicCommand, type TopicEvent } from '#ruche/forums';
 import { CommandRunner, handleCommand, systemClock, type RequestMeta } from '#ruche/platform';
 import { rightsOf, spaceDecider, spaceStreamName, SPACE_EVENT_SCHEMA_VERSIONS, type SpaceEvent } from '#ruche/spaces';
 
@@ -158,11 +159,74 @@ const documentContentWrite: CommandWorkload = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Workload: a reply to a topic of 5,000 posts (libs/forums) goes here, as a CommandWorkload.
+// Workload: a reply to a topic of 5,000 posts (libs/forums).
 // ---------------------------------------------------------------------------------------------
 
+const TOPIC_POSTS = 5000;
+
+/** A reply of a few lines, different for every `n`. */
+const replyBody = (n: number): string =>
+  `Réponse ${n} : pour la compétence 2.3, nous avons ouvert un espace partagé et chacun y dépose ses ressources.\n\n` +
+  'Merci pour le partage, je teste avec ma classe la semaine prochaine et je vous dis ce qu’il en est.';
+
+const topicReply: CommandWorkload = {
+  name: `reply to a topic of ${TOPIC_POSTS.toLocaleString('en')} posts`,
+
+  async long(ctx) {
+    const topicId = uuidv7();
+    const streamName = topicStreamName(topicId);
+    const stamp = { topicId, spaceId: ctx.spaceId, by: ctx.actor.userId, at: new Date().toISOString() };
+    const events: TopicEvent[] = [
+      { type: 'TopicOpened', data: { postId: uuidv7(), title: 'Sujet très suivi', body: replyBody(0), tags: ['pix'], ...stamp } },
+      ...Array.from({ length: TOPIC_POSTS - 1 }, (_, i): TopicEvent => ({ type: 'ReplyPosted', data: { postId: uuidv7(), body: replyBody(i + 1), ...stamp } })),
+    ];
+    await seed(ctx.store, streamName, events, TOPIC_EVENT_SCHEMA_VERSIONS, ctx.actor.userId, 200);
+    const body = replyBody(TOPIC_POSTS);
+    const command = async (): Promise<void> => {
+      const rights = await ctx.rights();
+      const postId = uuidv7();
+      await ctx.runner.run(streamName, topicDecider, { actor: ctx.actor, meta: meta() }, (metadata): TopicCommand => ({
+        type: 'PostReply',
+        data: { postId, body, rights },
+        metadata,
+      }));
+    };
+    const uncached = async (): Promise<void> => {
+      const rights = await ctx.rights();
+      const postId = uuidv7();
+      const metadata = { actor: ctx.actor, now: new Date() };
+      await handleCommand(ctx.store, streamName, topicDecider, { type: 'PostReply', data: { postId, body, rights }, metadata }, {
+        commandId: uuidv7(),
+        userId: ctx.actor.userId,
+      });
+    };
+    return { command, streamName, uncached };
+  },
+
+  async fresh(ctx) {
+    const topicId = uuidv7();
+    const streamName = topicStreamName(topicId);
+    const rights = await ctx.rights();
+    await ctx.runner.run(streamName, topicDecider, { actor: ctx.actor, meta: meta() }, (metadata): TopicCommand => ({
+      type: 'OpenTopic',
+      data: { topicId, spaceId: ctx.spaceId, postId: uuidv7(), title: 'Sujet neuf', body: replyBody(0), tags: ['pix'], rights },
+      metadata,
+    }));
+    const body = replyBody(1);
+    return async () => {
+      const current = await ctx.rights();
+      const postId = uuidv7();
+      await ctx.runner.run(streamName, topicDecider, { actor: ctx.actor, meta: meta() }, (metadata): TopicCommand => ({
+        type: 'PostReply',
+        data: { postId, body, rights: current },
+        metadata,
+      }));
+    };
+  },
+};
+
 /** Every line of the table, in order. Add a workload by writing one function object above. */
-const WORKLOADS: CommandWorkload[] = [documentContentWrite];
+const WORKLOADS: CommandWorkload[] = [documentContentWrite, topicReply];
 
 // ---------------------------------------------------------------------------------------------
 
