@@ -1,9 +1,15 @@
 import type request from 'supertest';
 import { freshEmail, startTestApp, storeKinds, type SignedInClient, type TestApp } from './support/test-app.js';
+import { SecretScanner } from './support/secret-scanner.js';
 
 /**
  * Every endpoint of "Spaces and members" × every kind of actor × every visibility, each cell
  * asserted. The expected status comes from the access rules written once, here, in plain terms.
+ *
+ * Bodies are checked too: a private space ("the secret") exists beside the matrix, with a public
+ * child and a member of its own, and every answer to an actor who may not know it is scanned for
+ * its id, its name and its own member's id, e-mail and name (see SecretScanner). An endpoint
+ * added to the matrix gets that check for free.
  */
 const kinds = await storeKinds();
 
@@ -45,6 +51,7 @@ describe.each(kinds)('access matrix of spaces and members (%s)', (kind) => {
   let position = 0;
   const UAI = '0067777M';
 
+  const secrets = new SecretScanner();
   const landed = (r: request.Response): request.Response => {
     if (typeof r.body?.position === 'number') position = Math.max(position, r.body.position);
     return r;
@@ -76,7 +83,47 @@ describe.each(kinds)('access matrix of spaces and members (%s)', (kind) => {
       await addMember(created.body.id, clients.get('contributor')!.email, 'contributor');
       await addMember(created.body.id, clients.get('reader')!.email, 'reader');
     }
+    await plantSecrets();
   }, 60_000);
+
+  /**
+   * The secrets: a private space with a public child made by its member, and a public space
+   * turned private after a child was linked to it. Their ids, names and the private-only
+   * member must never reach anyone but their members and the dane.
+   */
+  let publicChildren: string[] = [];
+  async function plantSecrets(): Promise<void> {
+    const keeper = await t.signIn(freshEmail('keeper'), { displayName: 'Gardien Discret' });
+    const insider = await t.signIn(freshEmail('insider'), { displayName: `Initié ${Math.random().toString(36).slice(2)}` });
+    const secretName = `Cellule confidentielle ${Math.random().toString(36).slice(2)}`;
+    const secret = landed(await keeper.agent.post('/api/spaces').send({ name: secretName, kind: 'thematic', visibility: 'private' }).expect(201));
+    landed(await keeper.agent.post(`/api/spaces/${secret.body.id}/members`).send({ email: insider.email, role: 'reader' }).expect(201));
+    const child = landed(
+      await keeper.agent
+        .post('/api/spaces')
+        .send({ name: 'Enfant public', kind: 'thematic', visibility: 'public', parentSpaceId: secret.body.id })
+        .expect(201),
+    );
+    const laterName = `Parent devenu privé ${Math.random().toString(36).slice(2)}`;
+    const later = landed(await keeper.agent.post('/api/spaces').send({ name: laterName, kind: 'thematic', visibility: 'public' }).expect(201));
+    const laterChild = landed(
+      await keeper.agent
+        .post('/api/spaces')
+        .send({ name: 'Enfant resté public', kind: 'thematic', visibility: 'public', parentSpaceId: later.body.id })
+        .expect(201),
+    );
+    landed(await keeper.agent.patch(`/api/spaces/${later.body.id}`).send({ visibility: 'private' }).expect(200));
+    secrets.add(secret.body.id, secretName, later.body.id, laterName, insider.id, insider.email);
+    publicChildren = [child.body.id, laterChild.body.id];
+    const insiderName = (await insider.agent.get('/api/me').expect(200)).body.displayName as string;
+    secrets.add(insiderName);
+  }
+
+  /** Every answer to `actor` (none of them knows the secrets but the dane) is scanned. */
+  const scanned = (actor: ActorKind, r: request.Response): request.Response => {
+    if (actor !== 'dane') secrets.assertAbsent(r, actor);
+    return r;
+  };
   afterAll(() => t?.close());
 
   const targets = new Map<Visibility, string>();
@@ -159,7 +206,7 @@ describe.each(kinds)('access matrix of spaces and members (%s)', (kind) => {
     for (const visibility of VISIBILITIES) {
       for (const actor of ACTORS) {
         const client = actor === 'anonymous' ? t.anonymous() : clients.get(actor)!.agent;
-        const response = landed(await endpoint.call({ actor, visibility, spaceId: spaces.get(visibility)!, client }));
+        const response = scanned(actor, landed(await endpoint.call({ actor, visibility, spaceId: spaces.get(visibility)!, client })));
         const key = `${visibility} × ${actor}`;
         actual[key] = response.status;
         expected[key] = endpoint.expected(actor, visibility);
@@ -168,6 +215,30 @@ describe.each(kinds)('access matrix of spaces and members (%s)', (kind) => {
     }
     expect(actual).toEqual(expected);
   }, 60_000);
+
+  it('shows a private parent, its name and its own members to nobody but its members and the dane', async () => {
+    for (const actor of ACTORS) {
+      const client = actor === 'anonymous' ? t.anonymous() : clients.get(actor)!.agent;
+      const answers = [
+        await withPosition(client.get('/api/spaces?limit=100')),
+        await withPosition(client.get(`/api/spaces?q=${encodeURIComponent('Enfant')}`)),
+        ...(await Promise.all(
+          publicChildren.flatMap((id) => [
+            withPosition(client.get(`/api/spaces/${id}`)),
+            withPosition(client.get(`/api/spaces/${id}/activity`)),
+            withPosition(client.get(`/api/spaces/${id}/members`)),
+          ]),
+        )),
+      ];
+      for (const answer of answers) {
+        expect(answer.status).toBe(actor === 'anonymous' ? 401 : 200);
+        scanned(actor, answer);
+      }
+    }
+    // The scanner is not blind: the dane, who may know the secret, is shown the parent.
+    const child = await withPosition(clients.get('dane')!.agent.get(`/api/spaces/${publicChildren[0]}`)).expect(200);
+    expect(secrets.found(child)).not.toEqual([]);
+  });
 
   it('lists a private space only to its members and the dane', async () => {
     const listed = async (actor: ActorKind) => {

@@ -183,6 +183,13 @@ export async function handleCommand<Command, Event extends { type: string; data:
         })),
         { expectedRevision: loaded.revision === -1 ? 'no_stream' : loaded.revision },
       );
+      if (options.cache) {
+        // What was just written is known: fold it in, so the next command reads nothing it need not.
+        let state = loaded.state;
+        for (const event of events) state = decider.evolve(state, event);
+        const landed = new Map(loaded.landed).set(context.commandId, { revision: result.nextExpectedRevision, position: result.position });
+        options.cache.set(cacheKey(streamName, decider), { state, revision: result.nextExpectedRevision, position: result.position, landed });
+      }
       return { revision: result.nextExpectedRevision, position: result.position, events, replayed: false };
     } catch (error) {
       if (error instanceof WrongExpectedVersionError && attempt < maxAttempts) continue;

@@ -36,7 +36,7 @@ import {
 @ApiTags('spaces')
 @ApiCookieAuth()
 @UseInterceptors(MinPositionInterceptor)
-@ReadsFrom('spaces', 'space_activity', 'users')
+@ReadsFrom('spaces', 'users')
 @Controller('api/spaces')
 export class SpacesController {
   constructor(
@@ -58,6 +58,7 @@ export class SpacesController {
   }
 
   @Get(':id')
+  @ReadsFrom('spaces', 'users', 'forum_topics')
   @ApiOperation({ summary: 'The space, with myRole' })
   get(@Param() { id }: SpaceIdParams, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new GetSpaceQuery(user, id));
@@ -135,6 +136,7 @@ export class SpacesController {
   }
 
   @Get(':id/activity')
+  @ReadsFrom('space_activity', 'spaces', 'users')
   @ApiOperation({ summary: "The space's recent events, newest first" })
   activity(@Param() { id }: SpaceIdParams, @Query() page: PageQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new SpaceActivityQuery(user, id, page.limit, page.cursor));
