@@ -39,8 +39,12 @@ export interface LoadedStream<State> {
   revision: number;
   /** Position of the last event, 0 for an empty stream. */
   position: number;
-  /** commandId → where that command's last event landed, for every command seen in the stream. */
-  landed: ReadonlyMap<string, { revision: number; position: number }>;
+  /**
+   * commandId → where that command's last event landed, for every command seen in the stream.
+   * Shared, append-only, by every state of one stream's lineage (copying it per command would
+   * cost O(commands)); an entry counts for a state only when its revision ≤ the state's revision.
+   */
+  landed: Map<string, { revision: number; position: number }>;
 }
 
 const EVENT_ID_NAMESPACE = '6f1c3a0e-9a54-4c55-9a3b-2a1f0d8e4b71';
@@ -114,7 +118,7 @@ function fold<Event extends { type: string; data: unknown }, State>(
 ): LoadedStream<State> {
   if (events.length === 0) return from;
   let { state } = from;
-  const landed = new Map(from.landed);
+  const { landed } = from;
   for (const event of events) {
     state = decider.evolve(state, event as unknown as Event);
     const commandId = event.metadata.commandId;
@@ -162,7 +166,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
   for (let attempt = 1; ; attempt++) {
     const loaded = await loadStream(store, streamName, decider, options.cache);
     const previously = loaded.landed.get(context.commandId);
-    if (previously) return { ...previously, events: [], replayed: true };
+    if (previously && previously.revision <= loaded.revision) return { ...previously, events: [], replayed: true };
     const cmd = typeof command === 'function' ? (command as (state: State) => Command)(loaded.state) : command;
     const events = decider.decide(cmd, loaded.state);
     if (events.length === 0) return { revision: loaded.revision, position: loaded.position, events, replayed: false };
@@ -187,7 +191,7 @@ export async function handleCommand<Command, Event extends { type: string; data:
         // What was just written is known: fold it in, so the next command reads nothing it need not.
         let state = loaded.state;
         for (const event of events) state = decider.evolve(state, event);
-        const landed = new Map(loaded.landed).set(context.commandId, { revision: result.nextExpectedRevision, position: result.position });
+        const landed = loaded.landed.set(context.commandId, { revision: result.nextExpectedRevision, position: result.position });
         options.cache.set(cacheKey(streamName, decider), { state, revision: result.nextExpectedRevision, position: result.position, landed });
       }
       return { revision: result.nextExpectedRevision, position: result.position, events, replayed: false };
