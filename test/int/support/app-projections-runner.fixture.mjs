@@ -1,11 +1,16 @@
 // The app's real projections in a process of their own, for the crash test: it prints
-// "applied <position>" after each committed batch and runs until killed.
+// "applied <position>" after each committed batch and runs until killed. Each projection is
+// wrapped by countingProjection, which logs every application in an apply log of its own.
 // Argument: JSON target { kind: 'sqlite', filename } | { kind: 'postgres', connectionString, schema }.
 // It imports the compiled libraries (dist/): run `npm run build` first.
 import { PostgresEventStore, SqliteEventStore } from '#ruche/eventstore';
-import { identityProjections } from '#ruche/identity';
+import { identityProjections } from '#ruche/identity/nest';
 import { openPostgresDatabase, openSqliteDatabase, ProjectionRunner } from '#ruche/projections';
-import { spacesProjections } from '#ruche/spaces';
+import { spacesProjections } from '#ruche/spaces/nest';
+
+const { countingProjection } = await import(
+  new URL('../../../dist/libs/projections/src/testing/counting.projection.js', import.meta.url).href
+);
 
 const target = JSON.parse(process.argv[2]);
 const store =
@@ -19,7 +24,7 @@ const db =
 const runner = new ProjectionRunner({
   store,
   db,
-  projections: [...identityProjections, ...spacesProjections],
+  projections: [...identityProjections, ...spacesProjections].map((projection) => countingProjection(projection)),
   batchSize: Number(process.env.BATCH_SIZE ?? 200),
   logger: { log: () => undefined, warn: (m) => console.error(m), error: (m) => console.error(m) },
 });
