@@ -10,7 +10,7 @@ type SpacesTables = 'spaces' | 'space_members' | 'space_join_requests';
  */
 export const spacesProjection: Projection<SpacesTables> = {
   name: 'spaces',
-  version: 1,
+  version: 2,
   tables: ['spaces', 'space_members', 'space_join_requests'],
   async createTables(db: SqlExecutor, t: PhysicalTables<SpacesTables>): Promise<void> {
     await db.execute(
@@ -62,11 +62,9 @@ export const spacesProjection: Projection<SpacesTables> = {
         recorded.revision,
         recorded.position,
       ]);
-    const recount = (): Promise<unknown> =>
-      tx.execute(
-        `UPDATE ${t.spaces} SET member_count = (SELECT COUNT(*) FROM ${t.space_members} WHERE space_id = $1) WHERE id = $1`,
-        [spaceId],
-      );
+    // The count moves by what the membership row change did: exact once per event, no recount.
+    const countMembers = (delta: number): Promise<unknown> =>
+      delta === 0 ? Promise.resolve() : tx.execute(`UPDATE ${t.spaces} SET member_count = member_count + $2 WHERE id = $1`, [spaceId, delta]);
     switch (event.type) {
       case 'SpaceCreated': {
         const d = event.data;
@@ -95,15 +93,19 @@ export const spacesProjection: Projection<SpacesTables> = {
         return void (await touch());
       case 'MemberAdded':
       case 'MemberJoined':
-      case 'JoinRequestApproved':
-        await tx.execute(
+      case 'JoinRequestApproved': {
+        const added = await tx.execute(
           `INSERT INTO ${t.space_members} (space_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (space_id, user_id) DO UPDATE SET role = excluded.role`,
+           ON CONFLICT (space_id, user_id) DO NOTHING`,
           [spaceId, event.data.userId, event.data.role, event.data.at],
         );
+        if (added.rowCount === 0) {
+          await tx.execute(`UPDATE ${t.space_members} SET role = $3 WHERE space_id = $1 AND user_id = $2`, [spaceId, event.data.userId, event.data.role]);
+        }
         await tx.execute(`DELETE FROM ${t.space_join_requests} WHERE space_id = $1 AND user_id = $2`, [spaceId, event.data.userId]);
-        await recount();
+        await countMembers(added.rowCount);
         return void (await touch());
+      }
       case 'MemberRoleChanged':
         await tx.execute(`UPDATE ${t.space_members} SET role = $3 WHERE space_id = $1 AND user_id = $2`, [
           spaceId,
@@ -112,10 +114,11 @@ export const spacesProjection: Projection<SpacesTables> = {
         ]);
         return void (await touch());
       case 'MemberRemoved':
-      case 'MemberLeft':
-        await tx.execute(`DELETE FROM ${t.space_members} WHERE space_id = $1 AND user_id = $2`, [spaceId, event.data.userId]);
-        await recount();
+      case 'MemberLeft': {
+        const removed = await tx.execute(`DELETE FROM ${t.space_members} WHERE space_id = $1 AND user_id = $2`, [spaceId, event.data.userId]);
+        await countMembers(-removed.rowCount);
         return void (await touch());
+      }
       case 'JoinRequested':
         await tx.execute(
           `INSERT INTO ${t.space_join_requests} (space_id, user_id, requested_at) VALUES ($1, $2, $3)
