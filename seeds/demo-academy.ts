@@ -4,6 +4,7 @@ import { DomainError, type Actor } from '#ruche/domain-kit';
 import { SignInCommand } from '#ruche/identity/nest';
 import { subCommandId, type RequestMeta } from '#ruche/platform';
 import { CreateSpaceCommand, InviteMemberCommand, JoinSpaceCommand } from '#ruche/spaces/nest';
+import { demoContentSteps } from './demo-content.js';
 
 /** The demo académie's people: sign in as any of them with POST /api/auth/dev-login. */
 export const DEMO_PERSONAS = [
@@ -16,7 +17,8 @@ export const DEMO_PERSONAS = [
   { key: 'prof', email: 'prof.sciences@ac-demo.fr', displayName: 'Léa Moreau (professeure)', roles: ['enseignant'], uai: '0830042K' },
 ] as const;
 
-type PersonaKey = (typeof DEMO_PERSONAS)[number]['key'];
+export type DemoPersonaKey = (typeof DEMO_PERSONAS)[number]['key'];
+type PersonaKey = DemoPersonaKey;
 
 /** Fixed ids: running the seed again finds everything in place and writes nothing. */
 export const DEMO_SPACES = {
@@ -32,8 +34,10 @@ export interface SeedProgress {
 }
 
 /**
- * Writes the demo académie through the same commands the API uses, so the seed obeys every
- * rule and produces the same events a user would.
+ * Writes the demo académie (people, spaces, members, then their topics, FAQ and fiches PIX:
+ * seeds/demo-content.ts) through the same commands the API uses, so the seed obeys every rule
+ * and produces the same events a user would. Every step has a fixed command id: running the seed
+ * again writes nothing.
  */
 export async function seedDemoAcademy(app: INestApplicationContext, progress: SeedProgress = () => undefined): Promise<void> {
   const commands = app.get(CommandBus);
@@ -106,6 +110,15 @@ export async function seedDemoAcademy(app: INestApplicationContext, progress: Se
   join(DEMO_SPACES.tribuPix, 'referentPix');
   join(DEMO_SPACES.ia, 'prof');
   join(DEMO_SPACES.referents, 'rrupnCurie');
+
+  // Topics, FAQ and fiches PIX, once the spaces and their members are in place.
+  demoContentSteps({
+    commands,
+    spaces: DEMO_SPACES,
+    who,
+    meta: seedMeta,
+    step: (label, run) => steps.push([label, run]),
+  });
 
   for (const [index, [label, run]] of steps.entries()) {
     await run();

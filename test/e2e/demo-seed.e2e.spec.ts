@@ -1,0 +1,166 @@
+import type request from 'supertest';
+import { PIX_COMPETENCE_CODES } from '#ruche/domain-kit';
+import { DEMO_PERSONAS, DEMO_SPACES, seedDemoAcademy } from '../../seeds/demo-academy.js';
+import { DEMO_COMPETENCES_SERVED, DEMO_DOCUMENTS, DEMO_FAQ, DEMO_TOPICS, demoReplyId } from '../../seeds/demo-content.js';
+import { startTestApp, storeKinds, type SignedInClient, type TestApp } from './support/test-app.js';
+
+/**
+ * The demo académie that `npm start` writes on an empty store: its topics, FAQ and fiches PIX
+ * reach the API as its personas see them, and a second run writes nothing.
+ */
+const kinds = await storeKinds();
+
+type PersonaKey = (typeof DEMO_PERSONAS)[number]['key'];
+
+interface TopicItem {
+  id: string;
+  title: string;
+  replyCount: number;
+  pinned: boolean;
+  locked: boolean;
+  solved: boolean;
+}
+interface PostItem {
+  id: string;
+  replyTo: string | null;
+  reactions: Record<string, number>;
+  mine: string[];
+}
+interface FaqItem {
+  id: string;
+  question: string;
+  category: string;
+  status: string;
+  fromTopicId?: string;
+}
+
+describe.each(kinds)('demo académie (%s)', (kind) => {
+  let t: TestApp;
+  let head = 0;
+  const progress: Array<[number, number, string]> = [];
+  const personas = new Map<PersonaKey, SignedInClient>();
+
+  beforeAll(async () => {
+    t = await startTestApp(kind);
+    await seedDemoAcademy(t.app, (done, total, label) => progress.push([done, total, label]));
+    head = await t.store.headPosition();
+    // Signing in with the e-mail alone changes nothing in the persona's profile.
+    for (const persona of DEMO_PERSONAS) personas.set(persona.key, await t.signIn(persona.email));
+  }, 120_000);
+  afterAll(() => t?.close());
+
+  /** A read as `key` sees it once the read models hold the whole seed. */
+  const as = (key: PersonaKey, url: string): request.Test => personas.get(key)!.agent.get(url).set('X-Min-Position', String(head));
+
+  it('reports every step of its progress, content included', () => {
+    const total = progress[0]![1];
+    expect(progress.map(([done]) => done)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    const labels = progress.map(([, , label]) => label);
+    expect(labels).toEqual(expect.arrayContaining(['sujet « Calendrier des campagnes PIX Orga 2025-2026 »', 'FAQ tirée du sujet résolu sur la tuile PIX']));
+    expect(labels.some((label) => label.startsWith('fiche «'))).toBe(true);
+  });
+
+  it('signs the personas in as themselves', async () => {
+    const me = await personas.get('referentPix')!.agent.get('/api/me').expect(200);
+    expect(me.body).toMatchObject({ email: 'referent.pix@ac-demo.fr', roles: ['referent_pix', 'enseignant'], uai: '0061234X' });
+  });
+
+  it('shows TRIBU PIX académique’s forum: a pinned topic first, replies, a solved topic, an unanswered one', async () => {
+    const topics = (await as('referentPix', `/api/spaces/${DEMO_SPACES.tribuPix}/topics?limit=100`).expect(200)).body.items as TopicItem[];
+    expect(topics[0]).toMatchObject({ id: DEMO_TOPICS.calendrier, pinned: true, replyCount: 4, solved: false });
+    expect(topics.map((topic) => topic.id).sort()).toEqual(
+      [DEMO_TOPICS.calendrier, DEMO_TOPICS.tuileEnt, DEMO_TOPICS.surveillance, DEMO_TOPICS.ressourcesTerminale].sort(),
+    );
+    expect(topics.find((topic) => topic.id === DEMO_TOPICS.tuileEnt)).toMatchObject({ solved: true, replyCount: 3 });
+    const unanswered = (await as('referentPix', `/api/spaces/${DEMO_SPACES.tribuPix}/topics?sort=unanswered`).expect(200)).body.items as TopicItem[];
+    expect(unanswered.map((topic) => topic.id)).toEqual([DEMO_TOPICS.ressourcesTerminale]);
+    const certif = (await as('rrupnCurie', `/api/spaces/${DEMO_SPACES.tribuPix}/topics?tag=pix-certif`).expect(200)).body.items as TopicItem[];
+    expect(certif.map((topic) => topic.id).sort()).toEqual([DEMO_TOPICS.surveillance, DEMO_TOPICS.ressourcesTerminale].sort());
+  });
+
+  it('shows a thread with quotes, reactions and its chosen solution', async () => {
+    const page = (await as('referentPix', `/api/topics/${DEMO_TOPICS.tuileEnt}`).expect(200)).body;
+    const [opening, first, solution, thanks] = page.posts.items as PostItem[];
+    expect(page.topic).toMatchObject({ title: 'La tuile PIX n’apparaît pas dans le médiacentre de l’ENT', solutionPostId: solution!.id, tags: ['pix-orga', 'ent', 'gar'] });
+    expect(page.posts.items).toHaveLength(4);
+    expect(opening!.replyTo).toBeNull();
+    expect(solution).toMatchObject({ id: demoReplyId(DEMO_TOPICS.tuileEnt, 1), replyTo: first!.id, reactions: { '❤️': 1, '👍': 2 }, mine: ['❤️'] });
+    expect(thanks!.replyTo).toBe(solution!.id);
+  });
+
+  it('shows the collège’s restricted space to its members, with a solved and a locked topic, and not to others', async () => {
+    const topics = (await as('chefMoulin', `/api/spaces/${DEMO_SPACES.moulin}/topics`).expect(200)).body.items as TopicItem[];
+    expect(topics.find((topic) => topic.id === DEMO_TOPICS.campagne6e)).toMatchObject({ solved: true, replyCount: 3 });
+    expect(topics.find((topic) => topic.id === DEMO_TOPICS.salle112)).toMatchObject({ locked: true });
+    await as('rrupnCurie', `/api/topics/${DEMO_TOPICS.campagne6e}`).expect(403);
+  });
+
+  it('keeps the private lycée’s content to its members', async () => {
+    const page = (await as('prof', `/api/topics/${DEMO_TOPICS.comptesEnt}`).expect(200)).body;
+    expect(page.topic).toMatchObject({ solved: true });
+    await as('rrupnMoulin', `/api/topics/${DEMO_TOPICS.comptesEnt}`).expect(404);
+    await as('rrupnMoulin', `/api/documents/${DEMO_DOCUMENTS.python2de}`).expect(404);
+    expect((await as('prof', `/api/documents/${DEMO_DOCUMENTS.python2de}`).expect(200)).body.competences).toEqual([
+      { code: '3.4', label: 'Programmer' },
+    ]);
+  });
+
+  it('shows an FAQ in three categories, one entry promoted from the solved topic, and the draft to its author only', async () => {
+    const published = (await as('rrupnMoulin', `/api/spaces/${DEMO_SPACES.tribuPix}/faq?limit=100`).expect(200)).body.items as FaqItem[];
+    expect(published.map((entry) => entry.status)).toEqual(published.map(() => 'published'));
+    expect(published.map((entry) => entry.id).sort()).toEqual(
+      [DEMO_FAQ.accesPixOrga, DEMO_FAQ.elevesCertifies, DEMO_FAQ.absentSession, DEMO_FAQ.motDePasse, DEMO_FAQ.tuileEnt].sort(),
+    );
+    expect(new Set(published.map((entry) => entry.category))).toEqual(new Set(['PIX Orga', 'PIX Certif', 'Comptes et ENT']));
+    expect(published.find((entry) => entry.id === DEMO_FAQ.tuileEnt)).toMatchObject({
+      fromTopicId: DEMO_TOPICS.tuileEnt,
+      question: 'La tuile PIX n’apparaît pas dans le médiacentre de l’ENT : que faire ?',
+    });
+
+    const mine = (await as('referentPix', `/api/spaces/${DEMO_SPACES.tribuPix}/faq?limit=100`).expect(200)).body.items as FaqItem[];
+    expect(mine.find((entry) => entry.id === DEMO_FAQ.horsTempsScolaire)).toMatchObject({ status: 'draft' });
+    await as('rrupnMoulin', `/api/faq/${DEMO_FAQ.horsTempsScolaire}`).expect(404);
+  });
+
+  it('shows fiches PIX tagged with competences, one with three revisions, and leaves some competences without any', async () => {
+    const tribu = (await as('rrupnMoulin', `/api/spaces/${DEMO_SPACES.tribuPix}/documents?limit=100`).expect(200)).body.items as Array<{
+      id: string;
+      competences: Array<{ code: string }>;
+    }>;
+    expect(tribu).toHaveLength(4);
+    const filtered = (await as('rrupnMoulin', `/api/spaces/${DEMO_SPACES.tribuPix}/documents?competence=2.3`).expect(200)).body.items;
+    expect(filtered.map((d: { id: string }) => d.id)).toEqual([DEMO_DOCUMENTS.ecritureCollaborative]);
+
+    const revisions = (await as('referentPix', `/api/documents/${DEMO_DOCUMENTS.ecritureCollaborative}/revisions`).expect(200)).body.items as Array<{
+      revision: number;
+      summary: string | null;
+    }>;
+    expect(revisions.map((r) => [r.revision, r.summary])).toEqual([
+      [3, 'Ajout d’une grille d’évaluation'],
+      [2, 'Durées et rôles dans le déroulé'],
+      [1, null],
+    ]);
+    const diff = (await as('referentPix', `/api/documents/${DEMO_DOCUMENTS.ecritureCollaborative}/diff?from=2&to=3`).expect(200)).body;
+    expect(diff.added).toBeGreaterThan(0);
+    const document = (await as('referentPix', `/api/documents/${DEMO_DOCUMENTS.ecritureCollaborative}`).expect(200)).body;
+    expect(document).toMatchObject({ revision: 3 });
+    expect(document.contributors.length).toBe(2);
+
+    // Every space's fiches, as the dane sees them: the competences served, and the gaps.
+    const served = new Set<string>();
+    for (const spaceId of Object.values(DEMO_SPACES)) {
+      const items = (await as('dane', `/api/spaces/${spaceId}/documents?limit=100`).expect(200)).body.items as Array<{ competences: Array<{ code: string }> }>;
+      for (const item of items) for (const { code } of item.competences) served.add(code);
+    }
+    expect([...served].sort()).toEqual(DEMO_COMPETENCES_SERVED);
+    expect(PIX_COMPETENCE_CODES.filter((code) => !served.has(code)).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('runs again without writing anything', async () => {
+    const before = await t.store.headPosition();
+    const again: number[] = [];
+    await seedDemoAcademy(t.app, (done) => again.push(done));
+    expect(await t.store.headPosition()).toBe(before);
+    expect(again).toHaveLength(progress.length);
+  }, 60_000);
+});
