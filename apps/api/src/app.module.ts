@@ -6,6 +6,7 @@ import { SpacesModule, spacesProjections, spaceUpcasters } from '#ruche/spaces/n
 import { FaqModule, faqProjections } from '#ruche/faq/nest';
 import { DocumentsModule, documentsProjections } from '#ruche/documents/nest';
 import { ForumsModule, forumsProjections } from '#ruche/forums/nest';
+import { SearchModule, searchProjections } from '#ruche/search/nest';
 import type { RucheConfig } from './config/configuration.js';
 import { HealthController } from './health/health.controller.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
@@ -24,7 +25,7 @@ export class AppModule {
       imports: [
         CqrsModule.forRoot(),
         InfrastructureModule.forRoot(config, {
-          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections, ...forumsProjections],
+          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections, ...forumsProjections, ...searchProjections(config.readStore)],
           upcasters: [...spaceUpcasters],
           runProjections: options.runProjections,
           clock: options.clock,
@@ -34,6 +35,7 @@ export class AppModule {
         FaqModule,
         DocumentsModule,
         ForumsModule,
+        SearchModule,
       ],
       controllers: [HealthController],
     };
