@@ -1,12 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Clock } from '#ruche/platform';
-import { IdentityModule, identityProjections } from '#ruche/identity/nest';
+import { IdentityModule, identityProjections, OidcModule } from '#ruche/identity/nest';
 import { SpacesModule, spacesProjections, spaceUpcasters } from '#ruche/spaces/nest';
 import { FaqModule, faqProjections } from '#ruche/faq/nest';
 import { DocumentsModule, documentsProjections } from '#ruche/documents/nest';
 import { ForumsModule, forumsProjections } from '#ruche/forums/nest';
 import { SearchModule, searchProjections } from '#ruche/search/nest';
+import { NotificationsModule, notificationsProjections } from '#ruche/notifications/nest';
 import type { RucheConfig } from './config/configuration.js';
 import { HealthController } from './health/health.controller.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
@@ -25,17 +26,19 @@ export class AppModule {
       imports: [
         CqrsModule.forRoot(),
         InfrastructureModule.forRoot(config, {
-          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections, ...forumsProjections, ...searchProjections(config.readStore)],
+          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections, ...forumsProjections, ...notificationsProjections, ...searchProjections(config.readStore)],
           upcasters: [...spaceUpcasters],
           runProjections: options.runProjections,
           clock: options.clock,
         }),
         IdentityModule.forRoot({ authMode: config.authMode, secureCookies: config.secureCookies }),
+        ...(config.oidc ? [OidcModule.forRoot({ ...config.oidc, publicUrl: config.publicUrl, secureCookies: config.secureCookies })] : []),
         SpacesModule,
         FaqModule,
         DocumentsModule,
         ForumsModule,
         SearchModule,
+        NotificationsModule,
       ],
       controllers: [HealthController],
     };

@@ -5,3 +5,4 @@ export * from './idempotency.interceptor.js';
 export * from './request-meta.decorator.js';
 export * from './min-position.interceptor.js';
 export * from './pagination.js';
+export * from './security-audit.js';

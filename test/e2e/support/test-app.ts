@@ -35,8 +35,8 @@ export async function storeKinds(): Promise<StoreKind[]> {
   return postgres.available ? ['sqlite', 'postgres'] : ['sqlite'];
 }
 
-/** Boots the whole API on a fresh SQLite file or a fresh PostgreSQL schema. */
-export async function startTestApp(kind: StoreKind): Promise<TestApp> {
+/** Boots the whole API on a fresh SQLite file or a fresh PostgreSQL schema; `env` adds or overrides variables. */
+export async function startTestApp(kind: StoreKind, env: Record<string, string> = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ruche-e2e-'));
   const schema = uniqueSchema('e2e');
   const config = loadConfiguration({
@@ -44,6 +44,7 @@ export async function startTestApp(kind: StoreKind): Promise<TestApp> {
     DATA_DIR: dataDir,
     SEED: 'none',
     ...(kind === 'postgres' ? { DATABASE_URL: testDatabaseUrl, DATABASE_SCHEMA: schema } : {}),
+    ...env,
   });
   const app = await createApp(config);
   await app.init();

@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import path from 'node:path';
+import { parseClaimsMapping, PROCONNECT_CLAIMS, type ClaimsMapping } from '#ruche/identity/nest';
 
 /** Ruche's configuration, parsed once from the environment at start-up. */
 export interface RucheConfig {
@@ -20,6 +22,16 @@ export interface RucheConfig {
   publicUrl: string;
   /** Session cookies marked Secure: PUBLIC_URL is https, unless COOKIE_SECURE says otherwise. */
   secureCookies: boolean;
+  /** The identity provider, with AUTH_MODE=oidc. */
+  oidc?: OidcConfig;
+}
+
+export interface OidcConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** How claims become a user: OIDC_CLAIMS's file, or the ProConnect preset. */
+  claims: ClaimsMapping;
 }
 
 export class ConfigurationError extends Error {
@@ -74,9 +86,8 @@ export function loadConfiguration(env: Env = process.env): RucheConfig {
     problems.push(`AUTH_MODE must be "dev" or "oidc" (got "${authMode}")`);
   } else if (authMode === 'dev' && nodeEnv === 'production') {
     problems.push('AUTH_MODE=dev signs in anyone by e-mail and is refused when NODE_ENV=production: set AUTH_MODE=oidc');
-  } else if (authMode === 'oidc') {
-    problems.push('AUTH_MODE=oidc is not available in this version yet: use AUTH_MODE=dev outside production');
   }
+  const oidc = authMode === 'oidc' ? parseOidc(env, problems) : undefined;
 
   const seed = blankToUndefined(env.SEED) ?? 'demo';
   if (seed !== 'demo' && seed !== 'none') problems.push(`SEED must be "demo" or "none" (got "${seed}")`);
@@ -108,7 +119,48 @@ export function loadConfiguration(env: Env = process.env): RucheConfig {
     publicUrl: publicUrl?.origin ?? '',
     // Browsers drop Secure cookies over plain http: the scheme users actually see decides.
     secureCookies: cookieSecure === undefined ? publicUrl?.protocol === 'https:' : cookieSecure === 'true',
+    ...(oidc ? { oidc } : {}),
   };
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** OIDC_ISSUER (https, or http on loopback for tests), the client's credentials and the claims mapping. */
+function parseOidc(env: Env, problems: string[]): OidcConfig | undefined {
+  const issuer = blankToUndefined(env.OIDC_ISSUER);
+  const clientId = blankToUndefined(env.OIDC_CLIENT_ID);
+  const clientSecret = blankToUndefined(env.OIDC_CLIENT_SECRET);
+  const before = problems.length;
+  if (!issuer) problems.push('OIDC_ISSUER is required with AUTH_MODE=oidc (the identity provider, discovered from <issuer>/.well-known/openid-configuration)');
+  else {
+    let url: URL | undefined;
+    try {
+      url = new URL(issuer);
+    } catch {
+      url = undefined;
+    }
+    const ok = url && (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname))) && !url.search && !url.hash;
+    if (!ok) problems.push(`OIDC_ISSUER must be an https:// URL without query (got "${issuer}")`);
+  }
+  if (!clientId) problems.push('OIDC_CLIENT_ID is required with AUTH_MODE=oidc');
+  if (!clientSecret) problems.push('OIDC_CLIENT_SECRET is required with AUTH_MODE=oidc');
+  let claims = PROCONNECT_CLAIMS;
+  const file = blankToUndefined(env.OIDC_CLAIMS);
+  if (file) {
+    let content: unknown;
+    try {
+      content = JSON.parse(fs.readFileSync(path.resolve(file), 'utf8'));
+    } catch (error) {
+      problems.push(`OIDC_CLAIMS: cannot read ${file} as JSON (${(error as Error).message})`);
+    }
+    if (content !== undefined) {
+      const parsed = parseClaimsMapping(content);
+      if ('problems' in parsed) problems.push(...parsed.problems.map((problem) => `OIDC_CLAIMS (${file}): ${problem}`));
+      else claims = parsed.mapping;
+    }
+  }
+  if (problems.length > before) return undefined;
+  return { issuer: issuer!, clientId: clientId!, clientSecret: clientSecret!, claims };
 }
 
 /** An http(s) origin: no path, query or credentials, which an origin cannot carry. */

@@ -6,3 +6,7 @@ export * from './user-directory.js';
 export * from './users.projection.js';
 export * from './users.queries.js';
 export * from './sign-in.command.js';
+export * from './oidc.claims.js';
+export * from './oidc.settings.js';
+export * from './oidc.sign-in.js';
+export * from './oidc.module.js';
