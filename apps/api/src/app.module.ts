@@ -7,7 +7,6 @@ import { FaqModule, faqProjections } from '#ruche/faq/nest';
 import { DocumentsModule, documentsProjections } from '#ruche/documents/nest';
 import { ForumsModule, forumsProjections } from '#ruche/forums/nest';
 import { SearchModule, searchProjections } from '#ruche/search/nest';
-import { NotificationsModule, notificationsProjections } from '#ruche/notifications/nest';
 import type { RucheConfig } from './config/configuration.js';
 import { HealthController } from './health/health.controller.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
@@ -26,7 +25,7 @@ export class AppModule {
       imports: [
         CqrsModule.forRoot(),
         InfrastructureModule.forRoot(config, {
-          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections, ...forumsProjections, ...notificationsProjections, ...searchProjections(config.readStore)],
+          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections, ...forumsProjections, ...searchProjections(config.readStore)],
           upcasters: [...spaceUpcasters],
           runProjections: options.runProjections,
           clock: options.clock,
@@ -38,7 +37,6 @@ export class AppModule {
         DocumentsModule,
         ForumsModule,
         SearchModule,
-        NotificationsModule,
       ],
       controllers: [HealthController],
     };
