@@ -156,6 +156,17 @@ describe.each(kinds)('demo académie (%s)', (kind) => {
     expect(PIX_COMPETENCE_CODES.filter((code) => !served.has(code)).length).toBeGreaterThanOrEqual(5);
   });
 
+  it('finds the demo’s content in French full-text search, the private lycée’s only for its members', async () => {
+    const search = async (key: PersonaKey, q: string) =>
+      ((await as(key, `/api/search?q=${encodeURIComponent(q)}&limit=100`).expect(200)).body.items as Array<{ id: string; topicId?: string }>).map(
+        (hit) => hit.topicId ?? hit.id,
+      );
+    expect(await search('rrupnMoulin', 'evaluation')).toContain(DEMO_DOCUMENTS.ecritureCollaborative);
+    expect(await search('rrupnMoulin', 'surveillants')).toContain(DEMO_TOPICS.surveillance);
+    expect(await search('prof', 'SIECLE')).toContain(DEMO_TOPICS.comptesEnt);
+    expect(await search('rrupnMoulin', 'SIECLE')).not.toContain(DEMO_TOPICS.comptesEnt);
+  });
+
   it('runs again without writing anything', async () => {
     const before = await t.store.headPosition();
     const again: number[] = [];
