@@ -17,6 +17,11 @@ export interface RequestMeta {
   /** Stable across retries with the same Idempotency-Key; fresh otherwise. */
   readonly commandId: string;
   readonly correlationId: string;
+  /**
+   * When the command happened, for seeds and imports that write a dated history; requests never
+   * set it (the server's clock decides).
+   */
+  readonly now?: Date;
 }
 
 /**
@@ -35,7 +40,7 @@ export abstract class RucheCommand<Result = Landed> extends Command<Result> {
 
 /** The same command's meta for a second stream it writes (e.g. registering an invited user). */
 export function subCommandMeta(meta: RequestMeta, name: string): RequestMeta {
-  return { commandId: subCommandId(meta.commandId, name), correlationId: meta.correlationId };
+  return { ...meta, commandId: subCommandId(meta.commandId, name) };
 }
 
 /**
@@ -70,7 +75,7 @@ export class CommandRunner {
     command: { actor: Actor; meta: RequestMeta },
     build: (metadata: CommandMetadata, state: NoInfer<State>) => NoInfer<Command>,
   ): Promise<CommandResult<Event>> {
-    const metadata: CommandMetadata = { actor: command.actor, now: this.clock.now(), correlationId: command.meta.correlationId };
+    const metadata: CommandMetadata = { actor: command.actor, now: command.meta.now ?? this.clock.now(), correlationId: command.meta.correlationId };
     return handleCommand(
       this.store,
       streamName,
