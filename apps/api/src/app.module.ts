@@ -6,10 +6,12 @@ import { SpacesModule, spacesProjections, spaceUpcasters } from '#ruche/spaces/n
 import { FaqModule, faqProjections } from '#ruche/faq/nest';
 import { DocumentsModule, documentsProjections } from '#ruche/documents/nest';
 import { ForumsModule, forumsProjections } from '#ruche/forums/nest';
+import { NotificationsModule, notificationsProjections } from '#ruche/notifications/nest';
 import { SearchModule, searchProjections } from '#ruche/search/nest';
 import type { RucheConfig } from './config/configuration.js';
 import { HealthController } from './health/health.controller.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
+import { LiveModule } from './live/live.module.js';
 
 export interface AppOptions {
   runProjections?: boolean;
@@ -25,7 +27,7 @@ export class AppModule {
       imports: [
         CqrsModule.forRoot(),
         InfrastructureModule.forRoot(config, {
-          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections, ...forumsProjections, ...searchProjections(config.readStore)],
+          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections, ...forumsProjections, ...notificationsProjections, ...searchProjections(config.readStore)],
           upcasters: [...spaceUpcasters],
           runProjections: options.runProjections,
           clock: options.clock,
@@ -36,6 +38,8 @@ export class AppModule {
         FaqModule,
         DocumentsModule,
         ForumsModule,
+        NotificationsModule,
+        LiveModule,
         SearchModule,
       ],
       controllers: [HealthController],

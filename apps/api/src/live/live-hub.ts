@@ -1,0 +1,535 @@
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { Namespace, Socket } from 'socket.io';
+import type { EventStore, RecordedEvent } from '#ruche/eventstore';
+import type {
+  ClientToServerEvents,
+  LiveEventMessage,
+  LiveRoom,
+  NotificationMessage,
+  ServerToClientEvents,
+  SubscribeAck,
+} from '#ruche/live-client';
+import { UsersQueries } from '#ruche/identity/nest';
+import { NotificationsReader } from '#ruche/notifications/nest';
+import type { AppliedBatch, ProjectionRunner, SqlDatabase } from '#ruche/projections';
+import { EVENT_STORE, PROJECTION_RUNNER, READ_DB } from '#ruche/platform';
+import type { LiveSocketData, LiveUser } from './live-auth.js';
+import { LiveRefusal } from './live-errors.js';
+import { mayNotify, rightsChange, routeEvent, type Audience, type Routing } from './live-routing.js';
+import { LiveRedis } from './live-redis.js';
+import { LIVE_REDIS, PRESENCE_STORE } from './live.tokens.js';
+import type { PresenceStore } from './presence.js';
+import { parseRoom, RoomAccess, type GrantedRoom } from './room-access.js';
+
+export type LiveNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Record<string, never>, LiveSocketData>;
+export type LiveSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, LiveSocketData>;
+
+/** Rooms one socket may hold at once. */
+export const MAX_ROOMS_PER_SOCKET = 100;
+/** Replays of a space's room read the whole log after `since`: further back than this, reload instead. */
+export const MAX_SPACE_REPLAY = 100_000;
+/** How long a subscription waits for the read models to catch up with the log before refusing. */
+const READY_WAIT_MS = 5000;
+const REPLAY_PAGE = 500;
+
+type Outgoing = { kind: 'event'; message: LiveEventMessage } | { kind: 'notification'; message: NotificationMessage };
+
+interface Subscription {
+  /** What the client calls it (`user:me` for everyone's own room). */
+  name: LiveRoom;
+  /** The socket.io room it joins: the name, or `user:<id>` for `user:me`. */
+  channel: string;
+  socket: LiveSocket;
+  granted?: GrantedRoom;
+  state: 'pending' | 'live' | 'closed';
+  /** Live messages held while the replay from the store runs. */
+  buffer: Outgoing[];
+}
+
+/** What one event of a batch needs to be sent: its rooms, and who in them may see it. */
+interface Prepared {
+  event: RecordedEvent;
+  routing: Routing;
+  data: Record<string, unknown>;
+  allowed: (user: LiveUser) => boolean;
+}
+
+const everyone = (): boolean => true;
+const isDane = (user: LiveUser): boolean => user.roles.includes('dane');
+
+/**
+ * The live rooms of this process: who is subscribed to what, and what reaches them.
+ *
+ * Delivery follows the projection runner's `onBatchApplied`: an event leaves only once every live
+ * read model includes it, in position order, to each room it belongs to, carrying only what that
+ * room may see. Every process reads the log for itself (it already does for its projections), so
+ * each one delivers to its own sockets (`local`): no event depends on a message bus that could
+ * drop it, and order and exactly-once come from the log's positions.
+ *
+ * A subscription with `since` replays the room's events from the store up to the position
+ * delivered so far, while live events for it are buffered; then the buffer is flushed (skipping
+ * what the replay sent) and the socket joins the room, in one synchronous step: no gap, no
+ * duplicate at the seam.
+ */
+@Injectable()
+export class LiveHub implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('Live');
+  private nsp: LiveNamespace | undefined;
+  /** Every event up to here has been sent (or buffered) to the rooms it belongs to. */
+  private delivered: number | undefined;
+  /** The last batch seen before the first subscription fixed `delivered`. */
+  private seen = 0;
+  private ready: Promise<void> | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private stopListening: (() => void) | undefined;
+  private readonly bySocket = new Map<string, Map<LiveRoom, Subscription>>();
+  private readonly byChannel = new Map<string, Set<Subscription>>();
+  /** Grows at every event that may change someone's rights: a replay that saw it checks again. */
+  private rightsEpoch = 0;
+
+  constructor(
+    @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_DB) private readonly db: SqlDatabase,
+    @Inject(PRESENCE_STORE) private readonly presence: PresenceStore,
+    private readonly access: RoomAccess,
+    private readonly notifications: NotificationsReader,
+    private readonly users: UsersQueries,
+    @Optional() @Inject(LIVE_REDIS) private readonly redis?: LiveRedis,
+  ) {}
+
+  /** Registered before the runner starts, so its emitter starts with it and misses nothing. */
+  onModuleInit(): void {
+    this.stopListening = this.runner.onBatchApplied((batch) => {
+      this.queue = this.queue.then(() => this.deliver(batch)).catch((error: unknown) => this.logger.error(`delivery failed: ${(error as Error).stack ?? String(error)}`));
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopListening?.();
+    await this.queue;
+    await this.presence.close();
+    await this.redis?.close();
+  }
+
+  attach(nsp: LiveNamespace): void {
+    this.nsp = nsp;
+  }
+
+  /** The position delivered so far in this process (undefined before the first subscription). */
+  get position(): number | undefined {
+    return this.delivered;
+  }
+
+  /** How many subscriptions this process holds (pending and live), for tests and metrics. */
+  get subscriptionCount(): number {
+    let count = 0;
+    for (const rooms of this.bySocket.values()) count += rooms.size;
+    return count;
+  }
+
+  /** Subscribes `socket` to `request.room`; `reply` gets the acknowledgement, in order with the messages. */
+  async subscribe(socket: LiveSocket, request: unknown, reply: (answer: SubscribeAck) => void): Promise<void> {
+    let subscription: Subscription | undefined;
+    try {
+      const { room, since } = this.parseRequest(request);
+      const parsed = parseRoom(room);
+      const user = socket.data.user;
+      await this.ensureReady();
+      if (since !== undefined) {
+        const head = await this.store.headPosition();
+        if (since > head) throw LiveRefusal.validation('since', `since lies in the future: the log ends at ${head}`);
+        if (parsed.kind === 'space' && this.delivered! - since > MAX_SPACE_REPLAY) {
+          throw LiveRefusal.validation('since', `since is more than ${MAX_SPACE_REPLAY} positions back: reload the space instead`);
+        }
+      }
+      const rooms = this.bySocket.get(socket.id) ?? new Map<LiveRoom, Subscription>();
+      const previous = rooms.get(parsed.name);
+      if (previous) await this.close(previous);
+      else if (rooms.size >= MAX_ROOMS_PER_SOCKET) {
+        throw new LiveRefusal({ code: 'TOO_MANY_ROOMS', message: `A socket holds at most ${MAX_ROOMS_PER_SOCKET} rooms` });
+      }
+      if (!socket.connected) return;
+      subscription = {
+        name: parsed.name,
+        channel: parsed.kind === 'user' ? `user:${user.userId}` : parsed.name,
+        socket,
+        state: 'pending',
+        buffer: [],
+      };
+      this.register(subscription);
+
+      let epoch = this.rightsEpoch;
+      const granted = await this.access.grant(parsed, user);
+      subscription.granted = granted;
+      let cursor = this.delivered!;
+      if (since !== undefined) {
+        const upTo = cursor;
+        cursor = since;
+        for await (const page of this.replay(granted, user, since, upTo)) {
+          if (subscription.state === 'closed') break;
+          for (const out of page) {
+            this.send(socket, out);
+            cursor = out.message.position;
+          }
+        }
+        cursor = Math.max(cursor, upTo);
+      }
+      // Rights that changed while we were reading are checked again before the room opens.
+      while (epoch !== this.rightsEpoch && subscription.state !== 'closed') {
+        epoch = this.rightsEpoch;
+        if (!(await this.access.mayStay(granted, user))) throw LiveRefusal.noSuchRoom();
+      }
+      if (subscription.state === 'closed') throw LiveRefusal.noSuchRoom();
+      // The seam, in one synchronous step: what was held back, then the room itself.
+      for (const out of subscription.buffer) {
+        if (out.message.position <= cursor) continue;
+        this.send(socket, out);
+        cursor = out.message.position;
+      }
+      subscription.buffer = [];
+      subscription.state = 'live';
+      void socket.join(subscription.channel);
+      reply({ ok: true, position: Math.max(cursor, this.delivered!) });
+      if (granted.kind === 'topic' || granted.kind === 'document') await this.presenceJoin(subscription);
+    } catch (error) {
+      if (subscription && subscription.state !== 'live') await this.close(subscription);
+      if (error instanceof LiveRefusal) return reply({ ok: false, error: error.error });
+      this.logger.error(`subscribe failed: ${(error as Error).stack ?? String(error)}`);
+      reply({ ok: false, error: { code: 'UNAVAILABLE', message: 'Try again later' } });
+    }
+  }
+
+  async unsubscribe(socket: LiveSocket, request: unknown): Promise<void> {
+    const room = (request as { room?: unknown } | null)?.room;
+    const parsed = parseRoom(room);
+    const subscription = this.bySocket.get(socket.id)?.get(parsed.name);
+    if (subscription) await this.close(subscription);
+  }
+
+  /** The socket is gone: its rooms and presence go with it. */
+  async disconnected(socket: LiveSocket): Promise<void> {
+    const rooms = this.bySocket.get(socket.id);
+    if (!rooms) return;
+    await Promise.all([...rooms.values()].map((subscription) => this.close(subscription)));
+  }
+
+  private parseRequest(request: unknown): { room: unknown; since?: number } {
+    if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+      throw LiveRefusal.validation('room', 'subscribe takes { room, since? }');
+    }
+    const { room, since, ...rest } = request as Record<string, unknown>;
+    const unknownField = Object.keys(rest)[0];
+    if (unknownField !== undefined) throw LiveRefusal.validation(unknownField.slice(0, 50), `${unknownField.slice(0, 50)} is not a field of subscribe`);
+    if (since === undefined) return { room };
+    if (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0) {
+      throw LiveRefusal.validation('since', 'since must be a log position (an integer >= 0)');
+    }
+    return { room, since };
+  }
+
+  /**
+   * The position from which this process's deliveries are complete: the head, once every read
+   * model has reached it (the runner's emitter started before, with the app).
+   */
+  private ensureReady(): Promise<void> {
+    this.ready ??= (async () => {
+      const head = await this.store.headPosition();
+      if (!(await this.runner.waitForPosition(head, READY_WAIT_MS))) {
+        this.ready = undefined;
+        throw new LiveRefusal({ code: 'UNAVAILABLE', message: 'The read models are catching up: try again shortly' });
+      }
+      this.delivered = Math.max(this.delivered ?? 0, head, this.seen);
+    })();
+    return this.ready;
+  }
+
+  private register(subscription: Subscription): void {
+    let rooms = this.bySocket.get(subscription.socket.id);
+    if (!rooms) this.bySocket.set(subscription.socket.id, (rooms = new Map()));
+    rooms.set(subscription.name, subscription);
+    let channel = this.byChannel.get(subscription.channel);
+    if (!channel) this.byChannel.set(subscription.channel, (channel = new Set()));
+    channel.add(subscription);
+  }
+
+  private async close(subscription: Subscription): Promise<void> {
+    if (subscription.state === 'closed') return;
+    const wasLive = subscription.state === 'live';
+    subscription.state = 'closed';
+    subscription.buffer = [];
+    const { socket, name, channel } = subscription;
+    const rooms = this.bySocket.get(socket.id);
+    if (rooms?.get(name) === subscription) {
+      rooms.delete(name);
+      if (rooms.size === 0) this.bySocket.delete(socket.id);
+    }
+    const subscribers = this.byChannel.get(channel);
+    subscribers?.delete(subscription);
+    if (subscribers?.size === 0) this.byChannel.delete(channel);
+    void socket.leave(channel);
+    if (wasLive && (subscription.granted?.kind === 'topic' || subscription.granted?.kind === 'document')) {
+      await this.presenceChange(name, () => this.presence.leave(name, socket.id));
+    }
+  }
+
+  private send(socket: LiveSocket, out: Outgoing): void {
+    if (out.kind === 'event') socket.emit('event', out.message);
+    else socket.emit('notification', out.message);
+  }
+
+  private async presenceJoin(subscription: Subscription): Promise<void> {
+    const { user } = subscription.socket.data;
+    await this.presenceChange(subscription.name, () =>
+      this.presence.join(subscription.name, subscription.socket.id, { id: user.userId, displayName: user.displayName }),
+    );
+  }
+
+  /** Applies a presence change and tells the room, in every process (through the adapter). */
+  private async presenceChange(room: LiveRoom, change: () => Promise<{ users: { id: string; displayName: string }[]; version: number }>): Promise<void> {
+    try {
+      const { users, version } = await change();
+      this.nsp?.to(room).emit('presence', { room, users, version });
+    } catch (error) {
+      this.logger.warn(`presence of ${room}: ${(error as Error).message}`);
+    }
+  }
+
+  // ---- delivery after projection --------------------------------------------------------------
+
+  private async deliver(batch: AppliedBatch): Promise<void> {
+    const after = this.delivered;
+    if (after === undefined || this.byChannel.size === 0) {
+      // Nobody listens: only the position moves.
+      this.seen = Math.max(this.seen, batch.position);
+      if (after !== undefined) this.delivered = Math.max(after, batch.position);
+      this.rightsEpoch += batch.events.some((event) => rightsChange(event) !== undefined) ? 1 : 0;
+      return;
+    }
+    const events = batch.events.filter((event) => event.position > after);
+    if (events.length === 0) return;
+    const prepared = await this.prepare(events);
+    const notes = events.some(mayNotify) ? await this.notifications.written(after, batch.position) : [];
+    let note = 0;
+    for (const event of events) {
+      const item = prepared.get(event.position);
+      if (item) this.emit(item);
+      while (note < notes.length && notes[note]!.position <= event.position) this.emitNotification(notes[note++]!);
+      this.delivered = event.position;
+      const change = rightsChange(event);
+      if (change) await this.revalidate(change);
+    }
+    while (note < notes.length) this.emitNotification(notes[note++]!);
+    this.delivered = Math.max(this.delivered!, batch.position);
+  }
+
+  private emit(item: Prepared): void {
+    const { event, routing, data, allowed } = item;
+    for (const room of routing.rooms) {
+      const subscribers = this.byChannel.get(room);
+      if (!subscribers) continue;
+      const message: LiveEventMessage = { position: event.position, type: event.type, streamName: event.streamName, data, room };
+      if (allowed === everyone) {
+        this.nsp?.local.to(room).emit('event', message);
+        for (const subscription of subscribers) if (subscription.state === 'pending') subscription.buffer.push({ kind: 'event', message });
+        continue;
+      }
+      for (const subscription of subscribers) {
+        if (!allowed(subscription.socket.data.user)) continue;
+        if (subscription.state === 'live') subscription.socket.emit('event', message);
+        else if (subscription.state === 'pending') subscription.buffer.push({ kind: 'event', message });
+      }
+    }
+  }
+
+  private emitNotification(note: NotificationMessage & { userId: string }): void {
+    const channel = `user:${note.userId}`;
+    const subscribers = this.byChannel.get(channel);
+    if (!subscribers) return;
+    const { userId: _recipient, ...message } = note;
+    this.nsp?.local.to(channel).emit('notification', message);
+    for (const subscription of subscribers) if (subscription.state === 'pending') subscription.buffer.push({ kind: 'notification', message });
+  }
+
+  /** Routes the events, resolves who may see each, and blanks the bodies of deleted posts. */
+  private async prepare(events: readonly RecordedEvent[]): Promise<Map<number, Prepared>> {
+    const routed = events.flatMap((event) => {
+      const routing = routeEvent(event);
+      return routing && routing.rooms.some((room) => this.byChannel.has(room)) ? [{ event, routing }] : [];
+    });
+    const prepared = new Map<number, Prepared>();
+    if (routed.length === 0) return prepared;
+    const deleted = await this.deletedPosts(routed.flatMap(({ routing }) => (routing.postId ? [routing.postId] : [])));
+    const managers = new Map<string, Promise<Set<string>>>();
+    const managersOf = (spaceId: string): Promise<Set<string>> => {
+      let found = managers.get(spaceId);
+      if (!found) managers.set(spaceId, (found = this.managersOf(spaceId)));
+      return found;
+    };
+    for (const { event, routing } of routed) {
+      const data = routing.postId && deleted.has(routing.postId) ? { ...(event.data as Record<string, unknown>), body: '' } : (event.data as Record<string, unknown>);
+      const allowed = await this.audience(routing.audience, routing.spaceId, managersOf);
+      prepared.set(event.position, { event, routing, data, allowed });
+    }
+    return prepared;
+  }
+
+  private async audience(audience: Audience, spaceId: string, managersOf: (spaceId: string) => Promise<Set<string>>): Promise<(user: LiveUser) => boolean> {
+    switch (audience.kind) {
+      case 'readers':
+        return everyone;
+      case 'managers': {
+        const managers = await managersOf(spaceId);
+        const also = new Set(audience.also);
+        return (user) => isDane(user) || managers.has(user.userId) || also.has(user.userId);
+      }
+      case 'faq': {
+        const entry = await this.faqEntryAt(audience.entryId, audience.revision);
+        if (entry.published) return everyone;
+        const managers = await managersOf(spaceId);
+        return (user) => isDane(user) || managers.has(user.userId) || user.userId === entry.authorId;
+      }
+      default: {
+        const unexpected: never = audience;
+        throw new Error(`Unknown audience ${JSON.stringify(unexpected)}`);
+      }
+    }
+  }
+
+  private async managersOf(spaceId: string): Promise<Set<string>> {
+    const rows = await this.db.query<{ user_id: string }>(`SELECT user_id FROM space_members WHERE space_id = $1 AND role = 'manager'`, [spaceId]);
+    return new Set(rows.map((row) => row.user_id));
+  }
+
+  /** A FAQ entry as its stream tells it at `revision`: who drafted it, and whether it was published then. */
+  private async faqEntryAt(entryId: string, revision: number): Promise<{ authorId?: string; published: boolean }> {
+    const events = await this.store.readStream(`faq-${entryId}`, { maxCount: revision + 1 });
+    let authorId: string | undefined;
+    let published = false;
+    for (const event of events) {
+      if (event.type === 'FaqEntryDrafted') authorId = (event.data as { by: string }).by;
+      else if (event.type === 'FaqEntryPublished') published = true;
+      else if (event.type === 'FaqEntryUnpublished') published = false;
+    }
+    return { authorId, published };
+  }
+
+  private async deletedPosts(postIds: readonly string[]): Promise<Set<string>> {
+    const ids = [...new Set(postIds)];
+    if (ids.length === 0) return new Set();
+    const placeholders = ids.map((_, i) => `$${i + 1}`).join(', ');
+    const rows = await this.db.query<{ id: string }>(`SELECT id FROM forum_posts WHERE deleted = 1 AND id IN (${placeholders})`, ids);
+    return new Set(rows.map((row) => row.id));
+  }
+
+  // ---- replay from the store ------------------------------------------------------------------
+
+  /** The room's messages with a position in (since, upTo], oldest first, by pages. */
+  private async *replay(room: GrantedRoom, user: LiveUser, since: number, upTo: number): AsyncGenerator<Outgoing[]> {
+    if (since >= upTo) return;
+    if (room.kind === 'user') {
+      for (let after = since; ; ) {
+        const notes = await this.notifications.between(user, after, upTo, REPLAY_PAGE);
+        if (notes.length === 0) return;
+        yield notes.map((message) => ({ kind: 'notification', message }));
+        after = notes[notes.length - 1]!.position;
+        if (notes.length < REPLAY_PAGE) return;
+      }
+    }
+    const events = room.kind === 'space' ? this.spaceEvents(since, upTo) : this.streamEvents(`${room.kind}-${room.id}`, since, upTo);
+    for await (const page of events) {
+      const routed = page.flatMap((event) => {
+        const routing = routeEvent(event);
+        return routing?.rooms.includes(room.name) ? [{ event, routing }] : [];
+      });
+      if (routed.length === 0) continue;
+      const deleted = await this.deletedPosts(routed.flatMap(({ routing }) => (routing.postId ? [routing.postId] : [])));
+      const managers = new Map<string, Promise<Set<string>>>();
+      const managersOf = (spaceId: string): Promise<Set<string>> => {
+        let found = managers.get(spaceId);
+        if (!found) managers.set(spaceId, (found = this.managersOf(spaceId)));
+        return found;
+      };
+      const out: Outgoing[] = [];
+      for (const { event, routing } of routed) {
+        const allowed = await this.audience(routing.audience, routing.spaceId, managersOf);
+        if (!allowed(user)) continue;
+        const data = routing.postId && deleted.has(routing.postId) ? { ...(event.data as Record<string, unknown>), body: '' } : (event.data as Record<string, unknown>);
+        out.push({ kind: 'event', message: { position: event.position, type: event.type, streamName: event.streamName, data, room: room.name } });
+      }
+      if (out.length > 0) yield out;
+    }
+  }
+
+  /** Every event after `since` up to `upTo`, from the whole log. */
+  private async *spaceEvents(since: number, upTo: number): AsyncGenerator<RecordedEvent[]> {
+    for (let after = since; after < upTo; ) {
+      const page = await this.store.readAll({ fromPosition: after, maxCount: REPLAY_PAGE });
+      const inRange = page.filter((event) => event.position <= upTo);
+      if (inRange.length > 0) yield inRange;
+      if (page.length < REPLAY_PAGE || inRange.length < page.length) return;
+      after = page[page.length - 1]!.position;
+    }
+  }
+
+  /** One stream's events in (since, upTo], read backwards from its end until `since`. */
+  private async *streamEvents(streamName: string, since: number, upTo: number): AsyncGenerator<RecordedEvent[]> {
+    const found: RecordedEvent[] = [];
+    let from: number | undefined;
+    for (;;) {
+      const page = await this.store.readStream(streamName, { direction: 'backwards', maxCount: REPLAY_PAGE, ...(from !== undefined ? { fromRevision: from } : {}) });
+      let reachedSince = false;
+      for (const event of page) {
+        if (event.position <= since) {
+          reachedSince = true;
+          break;
+        }
+        if (event.position <= upTo) found.push(event);
+      }
+      const last = page[page.length - 1];
+      if (reachedSince || page.length < REPLAY_PAGE || !last || last.revision === 0) break;
+      from = last.revision - 1;
+    }
+    found.reverse();
+    for (let i = 0; i < found.length; i += REPLAY_PAGE) yield found.slice(i, i + REPLAY_PAGE);
+  }
+
+  // ---- rights that change ---------------------------------------------------------------------
+
+  /**
+   * Someone's rights changed (removed, left, a space turned private, roles): every room they (or,
+   * for a space, anyone) hold in this process is checked again, and those they may no longer
+   * read are left at once.
+   */
+  private async revalidate(change: { spaceId?: string; userId?: string }): Promise<void> {
+    this.rightsEpoch += 1;
+    if (this.bySocket.size === 0) return;
+    if (change.userId && !change.spaceId) {
+      // New global roles (the dane's): the sockets' copy of the person follows.
+      const row = await this.users.byId(change.userId);
+      for (const rooms of this.bySocket.values()) {
+        for (const subscription of rooms.values()) {
+          if (row && subscription.socket.data.user.userId === change.userId) subscription.socket.data.user = { ...subscription.socket.data.user, roles: row.roles };
+        }
+      }
+    }
+    const affected: Subscription[] = [];
+    for (const rooms of this.bySocket.values()) {
+      for (const subscription of rooms.values()) {
+        const { granted } = subscription;
+        if (!granted?.spaceId || subscription.state === 'closed') continue;
+        if (change.userId && subscription.socket.data.user.userId !== change.userId) continue;
+        if (change.spaceId && granted.spaceId !== change.spaceId) continue;
+        affected.push(subscription);
+      }
+    }
+    const verdicts = new Map<string, Promise<boolean>>();
+    for (const subscription of affected) {
+      const user = subscription.socket.data.user;
+      const key = `${user.userId}|${subscription.granted!.spaceId}`;
+      let verdict = verdicts.get(key);
+      if (!verdict) verdicts.set(key, (verdict = this.access.mayStay(subscription.granted!, user)));
+      if (!(await verdict)) await this.close(subscription);
+    }
+  }
+}

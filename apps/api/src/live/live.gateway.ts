@@ -1,0 +1,97 @@
+import { Inject, Logger, Optional } from '@nestjs/common';
+import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit } from '@nestjs/websockets';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { LIVE_NAMESPACE, type LiveError } from '#ruche/live-client';
+import { FloodGuard } from './flood-guard.js';
+import { HandshakeRefused, LiveAuth } from './live-auth.js';
+import { LiveRefusal } from './live-errors.js';
+import { LiveHub, type LiveNamespace, type LiveSocket } from './live-hub.js';
+import { LiveRedis } from './live-redis.js';
+import { LIVE_REDIS } from './live.tokens.js';
+
+/** Client messages are small ({ room, since }); anything bigger is not ours. */
+const MAX_MESSAGE_BYTES = 4096;
+/** setTimeout's limit; a session lasts far less. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const RATE_LIMITED: LiveError = { code: 'RATE_LIMITED', message: 'Too many requests: slow down' };
+
+/**
+ * The socket.io adapter of API.md's "Live": namespace `/live`, authenticated at the handshake by
+ * the session cookie (and the Origin), with a typed event map. Rooms and delivery are the hub's.
+ */
+@WebSocketGateway({ namespace: LIVE_NAMESPACE, serveClient: false, maxHttpBufferSize: MAX_MESSAGE_BYTES })
+export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConnection<LiveSocket>, OnGatewayDisconnect<LiveSocket> {
+  private readonly logger = new Logger('Live');
+  private nsp: LiveNamespace | undefined;
+  private readonly expiries = new WeakMap<LiveSocket, NodeJS.Timeout>();
+
+  constructor(
+    private readonly hub: LiveHub,
+    private readonly auth: LiveAuth,
+    @Optional() @Inject(LIVE_REDIS) private readonly redis?: LiveRedis,
+  ) {}
+
+  afterInit(nsp: LiveNamespace): void {
+    this.nsp = nsp;
+    this.hub.attach(nsp);
+    // Across processes: presence broadcasts and session ends go through Redis (see docs/decisions.md, "Live").
+    if (this.redis) nsp.server.adapter(createAdapter(this.redis.pub, this.redis.sub, { key: `${this.redis.prefix}:socket.io` }));
+    nsp.use((socket, next) => {
+      this.auth.authenticate(socket.handshake.headers).then(
+        (data) => {
+          socket.data = data;
+          next();
+        },
+        (error: unknown) => {
+          if (error instanceof HandshakeRefused) return next(error);
+          this.logger.error(`handshake failed: ${(error as Error).stack ?? String(error)}`);
+          next(new Error('Try again later'));
+        },
+      );
+    });
+  }
+
+  handleConnection(socket: LiveSocket): void {
+    void socket.join(`session:${socket.data.sessionId}`);
+    const untilExpiry = Date.parse(socket.data.expiresAt) - Date.now();
+    this.expiries.set(socket, setTimeout(() => socket.disconnect(true), Math.max(0, Math.min(untilExpiry, MAX_TIMER_MS))));
+    const guard = new FloodGuard();
+    const admit = (ack: unknown): ((answer: unknown) => void) | undefined => {
+      const reply = typeof ack === 'function' ? (ack as (answer: unknown) => void) : () => undefined;
+      const verdict = guard.take();
+      if (verdict === 'ok') return reply;
+      if (verdict === 'disconnect') {
+        this.logger.warn(`socket ${socket.id} of ${socket.data.user.userId} disconnected for flooding`);
+        socket.disconnect(true);
+      } else reply({ ok: false, error: RATE_LIMITED });
+      return undefined;
+    };
+    socket.on('subscribe', (request: unknown, ack?: unknown) => {
+      const reply = admit(ack);
+      if (reply) void this.hub.subscribe(socket, request, reply);
+    });
+    socket.on('unsubscribe', (request: unknown, ack?: unknown) => {
+      const reply = admit(ack);
+      if (!reply) return;
+      this.hub.unsubscribe(socket, request).then(
+        () => reply({ ok: true }),
+        (error: unknown) => {
+          if (error instanceof LiveRefusal) return reply({ ok: false, error: error.error });
+          this.logger.error(`unsubscribe failed: ${(error as Error).stack ?? String(error)}`);
+          reply({ ok: false, error: { code: 'UNAVAILABLE', message: 'Try again later' } });
+        },
+      );
+    });
+  }
+
+  handleDisconnect(socket: LiveSocket): void {
+    clearTimeout(this.expiries.get(socket));
+    void this.hub.disconnected(socket);
+  }
+
+  /** A session ended (logout): its sockets, in every process, are disconnected at once. */
+  endSession(sessionId: string): void {
+    this.nsp?.in(`session:${sessionId}`).disconnectSockets(true);
+  }
+}
