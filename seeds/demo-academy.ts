@@ -120,16 +120,33 @@ export async function seedDemoAcademy(app: INestApplicationContext, progress: Se
     step: (label, run) => steps.push([label, run]),
   });
 
+  // The demo tells a story over the last weeks, not one instant: step i happens at start + i × step.
+  const end = Date.now();
+  const start = end - DEMO_HISTORY_DAYS * 24 * 3600 * 1000;
   for (const [index, [label, run]] of steps.entries()) {
+    seedClock.current = new Date(start + Math.round(((end - start) * index) / steps.length));
     await run();
     progress(index + 1, steps.length, label);
   }
+  seedClock.current = undefined;
 }
+
+/** How far back the demo's history starts. */
+export const DEMO_HISTORY_DAYS = 60;
+
+/** The time of the step being seeded (read when a command runs, so closures built earlier see it). */
+const seedClock: { current: Date | undefined } = { current: undefined };
 
 /** Fixed command ids: a step that landed before is answered from its events and writes nothing. */
 const SEED_ROOT = '01936000-0000-7000-8000-00000000seed'.replace('seed', '5eed');
 export function seedMeta(step: string): RequestMeta {
-  return { commandId: subCommandId(SEED_ROOT, step), correlationId: 'seed-demo-academy' };
+  return {
+    commandId: subCommandId(SEED_ROOT, step),
+    correlationId: 'seed-demo-academy',
+    get now() {
+      return seedClock.current;
+    },
+  };
 }
 
 /** Re-running the seed meets its own earlier writes: an existing space or member is fine. */
