@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Logger, ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject, type OperationObject, type ParameterObject, type ResponseObject } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
 import type { NextFunction, Request, Response } from 'express';
 import type { RucheConfig } from './config/configuration.js';
@@ -10,7 +10,17 @@ import { AppModule, type AppOptions } from './app.module.js';
 import type { EventStore } from '#ruche/eventstore';
 import { EVENT_STORE } from '#ruche/platform';
 import { seedDemoAcademy } from '../../../seeds/demo-academy.js';
-import { flattenValidationErrors, ProblemDetailsFilter, RequestValidationException, sendProblem, toProblem } from './http/problem.js';
+import {
+  answerClientErrorsAsProblems,
+  flattenValidationErrors,
+  InputShapePipe,
+  PROBLEM_CONTENT_TYPE,
+  PROBLEM_DETAILS_SCHEMA,
+  ProblemDetailsFilter,
+  RequestValidationException,
+  sendProblem,
+  toProblem,
+} from './http/problem.js';
 
 /** The web app's files: apps/web/public in the source tree (dist/ runs from the same root). */
 const WEB_ROOT = path.resolve(process.cwd(), 'apps/web/public');
@@ -33,7 +43,9 @@ export async function createApp(config: RucheConfig, options: AppOptions = {}): 
     if (res.headersSent) return next(error);
     sendProblem(res, toProblem(error));
   });
+  answerClientErrorsAsProblems(app.getHttpServer());
   app.useGlobalPipes(
+    new InputShapePipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,
@@ -58,7 +70,62 @@ function setUpOpenApi(app: INestApplication): void {
       .addCookieAuth('ruche_session')
       .build(),
   );
+  completeOpenApiDocument(document);
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
+}
+
+/** The errors every operation may answer (API.md, "Errors"), each as problem details. */
+const PROBLEM_RESPONSES: Record<string, string> = {
+  400: 'Invalid input (NUL characters, lone surrogates and nesting deeper than 32 levels included); `errors` names each bad field; nothing is written',
+  401: 'Not signed in',
+  403: 'Signed in, may see the resource, may not do this',
+  404: 'Does not exist, or the caller may not know it exists',
+  409: 'A concurrency conflict (stale revision) or a state conflict',
+  413: 'Body too large',
+  422: 'An Idempotency-Key reused with another body',
+  429: 'Rate limited; Retry-After says when to try again',
+  431: 'The URL and headers are over 16 KB',
+  500: 'Something went wrong on our side; it has been logged',
+};
+
+/** Only operations that take a body can send one the parsers refuse. */
+const BODY_PROBLEM_RESPONSES: Record<string, string> = { 415: 'Unsupported body encoding or charset' };
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/**
+ * What Nest's generator leaves out, added to every operation so that a new controller is
+ * documented without effort: each `{name}` of its path (DTO-typed `@Param()`s are not declared;
+ * `id` and `...Id` are UUIDs), and the problem-details answers of API.md. Mutates the document.
+ */
+export function completeOpenApiDocument(document: OpenAPIObject): OpenAPIObject {
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, ProblemDetails: PROBLEM_DETAILS_SCHEMA } };
+  const problem = { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDetails' } } };
+  for (const [route, item] of Object.entries(document.paths)) {
+    const names = [...route.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]!);
+    for (const method of HTTP_METHODS) {
+      const operation: OperationObject | undefined = item[method];
+      if (!operation) continue;
+      const parameters = (operation.parameters ??= []);
+      for (const name of names) {
+        const declared = parameters.some((p) => 'in' in p && p.in === 'path' && p.name === name);
+        if (declared) continue;
+        const uuid = name === 'id' || name.endsWith('Id');
+        parameters.push({ name, in: 'path', required: true, schema: { type: 'string', ...(uuid ? { format: 'uuid' } : {}) } } satisfies ParameterObject);
+      }
+      const responses = operation.responses;
+      const problems = { ...PROBLEM_RESPONSES, ...(operation.requestBody ? BODY_PROBLEM_RESPONSES : {}) };
+      for (const [code, meaning] of Object.entries(problems)) {
+        const existing = responses[code];
+        if (existing && '$ref' in existing) continue;
+        const description = existing?.description || meaning;
+        const answer: ResponseObject = { ...existing, description, content: existing?.content ?? problem };
+        if (code === '429') answer.headers = { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } };
+        responses[code] = answer;
+      }
+    }
+  }
+  return document;
 }
 
 export async function startServer(config: RucheConfig): Promise<INestApplication> {

@@ -5,7 +5,7 @@ import { DomainError } from '#ruche/domain-kit';
 
 /** `?limit=&cursor=` as API.md fixes them: default 20, at most 100, an opaque cursor. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -13,7 +13,7 @@ export class PageQueryDto {
   @Max(100)
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'opaque: the nextCursor of the previous page' })
+  @ApiPropertyOptional({ maxLength: 500, description: 'opaque: the nextCursor of the previous page' })
   @IsOptional()
   @IsString()
   @MaxLength(500)

@@ -191,12 +191,16 @@ export const MAX_INPUT_DEPTH = 32;
 /** NUL (PostgreSQL text cannot hold it) and lone surrogates (UTF-8 cannot encode them). */
 const UNSTORABLE = /[\u0000\p{Cs}]/u;
 
+/** Keys class-transformer drops without a word, so that `forbidNonWhitelisted` never sees them. */
+const HIDDEN_KEYS = new Set(['__proto__', 'constructor']);
+
 /**
  * The global pipe that runs before the ValidationPipe, on every body, query and path parameter:
  * - nesting deeper than {@link MAX_INPUT_DEPTH} is refused, as class-transformer recurses once
  *   per level and overflows the stack on a 1 MB body of `[[[[…]]]]`;
  * - text that no store can keep is refused: a NUL stored in an event would make every PostgreSQL
- *   projection fail on it, and validator.js throws on lone surrogates (`isEmail`).
+ *   projection fail on it, and validator.js throws on lone surrogates (`isEmail`);
+ * - `__proto__` and `constructor` keys are refused as any unknown field would be.
  * It walks with its own stack, so hostile input cannot overflow it.
  */
 @Injectable()
@@ -215,11 +219,15 @@ export class InputShapePipe implements PipeTransform {
         continue;
       }
       if (node === null || typeof node !== 'object') continue;
+      // Only what parsers of JSON and query strings build: a Buffer or a stream is not walked.
+      const prototype = Object.getPrototypeOf(node) as unknown;
+      if (!Array.isArray(node) && prototype !== Object.prototype && prototype !== null) continue;
       // Named by its outermost field: the full path of a too-deep value is as long as the problem.
       if (depth >= MAX_INPUT_DEPTH) refuse(field.split('.')[0]!, `must not nest deeper than ${MAX_INPUT_DEPTH} levels`);
       for (const [key, child] of Object.entries(node)) {
         const path = field ? `${field}.${key}` : key;
         if (UNSTORABLE.test(key)) refuse(field, 'field names must be valid Unicode text without NUL characters');
+        if (HIDDEN_KEYS.has(key)) refuse(path, `${key} is not an accepted field`);
         pending.push([child, path, depth + 1]);
       }
     }

@@ -3,25 +3,25 @@ import { ArrayMaxSize, IsArray, IsEmail, IsIn, IsOptional, IsString, Length, Mat
 import { GLOBAL_ROLES } from '#ruche/domain-kit';
 
 export class DevLoginDto {
-  @ApiProperty({ example: 'rrupn.0061234X@ac-nice.fr' })
+  @ApiProperty({ format: 'email', maxLength: 254, example: 'rrupn.0061234X@ac-nice.fr' })
   @IsEmail({}, { message: 'email must be a valid e-mail address' })
   @MaxLength(254)
   email!: string;
 
-  @ApiPropertyOptional({ example: 'Camille Martin' })
+  @ApiPropertyOptional({ minLength: 1, maxLength: 120, example: 'Camille Martin' })
   @IsOptional()
   @IsString()
   @Length(1, 120)
   displayName?: string;
 
-  @ApiPropertyOptional({ enum: GLOBAL_ROLES, isArray: true, example: ['rrupn'] })
+  @ApiPropertyOptional({ enum: GLOBAL_ROLES, isArray: true, minItems: 1, maxItems: 8, example: ['rrupn'] })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(8)
   @IsIn(GLOBAL_ROLES, { each: true, message: `each role must be one of ${GLOBAL_ROLES.join(', ')}` })
   roles?: string[];
 
-  @ApiPropertyOptional({ example: '0061234X', description: '7 digits and a letter' })
+  @ApiPropertyOptional({ pattern: '^\\d{7}[A-Za-z]$', example: '0061234X', description: '7 digits and a letter' })
   @IsOptional()
   @IsString()
   @Matches(/^\d{7}[A-Za-z]$/, { message: 'uai must be 7 digits followed by a letter' })
@@ -29,8 +29,8 @@ export class DevLoginDto {
 }
 
 export class MeDto {
-  @ApiProperty() id!: string;
-  @ApiProperty() email!: string;
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'email' }) email!: string;
   @ApiProperty() displayName!: string;
   @ApiProperty({ isArray: true, enum: GLOBAL_ROLES }) roles!: string[];
   @ApiPropertyOptional() uai?: string;
