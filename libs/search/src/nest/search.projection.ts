@@ -32,6 +32,9 @@ export interface SearchEntryRow {
   updated_at: string;
 }
 
+/** A NUL cannot be stored in a PostgreSQL text; Markdown bodies never have one (markdown-it replaces it), titles might. */
+const clean = (title: string): string => title.replaceAll('\u0000', '');
+
 const COLUMNS = 'doc_id, type, ref_id, space_id, topic_id, post_id, title, body, status, author_id, updated_at';
 
 /** What the index matches on: a reply's title is its topic's, already found through the topic. */
@@ -199,7 +202,7 @@ export function searchProjection(dialect: SqlDialect): Projection {
             const d = event.data;
             return engine.insert(tx, t, {
               ...base, type: 'topic', ref_id: d.topicId, space_id: d.spaceId, topic_id: d.topicId, post_id: d.postId,
-              title: d.title, body: plainText(d.body), author_id: d.by, updated_at: d.at,
+              title: clean(d.title), body: plainText(d.body), author_id: d.by, updated_at: d.at,
             });
           }
           case 'ReplyPosted': {
@@ -233,13 +236,13 @@ export function searchProjection(dialect: SqlDialect): Projection {
             const d = event.data;
             return engine.insert(tx, t, {
               ...base, type: 'faq', ref_id: d.entryId, space_id: d.spaceId, status: 'draft',
-              title: d.question, body: plainText(d.answer), author_id: d.by, updated_at: d.at,
+              title: clean(d.question), body: plainText(d.answer), author_id: d.by, updated_at: d.at,
             });
           }
           case 'FaqEntryEdited': {
             const { question, answer, at } = event.data;
             return change(tx, t, await byRef('faq', event.data.entryId), {
-              ...(question !== undefined ? { title: question } : {}),
+              ...(question !== undefined ? { title: clean(question) } : {}),
               ...(answer !== undefined ? { body: plainText(answer) } : {}),
               updated_at: at,
             });
@@ -260,13 +263,13 @@ export function searchProjection(dialect: SqlDialect): Projection {
             const d = event.data;
             return engine.insert(tx, t, {
               ...base, type: 'document', ref_id: d.documentId, space_id: d.spaceId,
-              title: d.title, body: plainText(d.body), author_id: d.by, updated_at: d.at,
+              title: clean(d.title), body: plainText(d.body), author_id: d.by, updated_at: d.at,
             });
           }
           case 'DocumentRevised':
             return change(tx, t, await byRef('document', event.data.documentId), { body: plainText(event.data.body), updated_at: event.data.at });
           case 'DocumentRetitled':
-            return change(tx, t, await byRef('document', event.data.documentId), { title: event.data.title, updated_at: event.data.at });
+            return change(tx, t, await byRef('document', event.data.documentId), { title: clean(event.data.title), updated_at: event.data.at });
           default:
             return;
         }
