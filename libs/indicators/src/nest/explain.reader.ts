@@ -1,0 +1,84 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { SqlDatabase, SqlValue } from '#ruche/projections';
+import { encodeCursor, READ_DB, type Page } from '#ruche/platform';
+import type { DaySpan } from '../calendar.js';
+import { CONTRIBUTION_FIELDS, COUNTED_FIELDS, type CountedField } from '../counted-events.js';
+import { ANSWER_WINDOW_SECONDS, type FigureField } from '../figures.js';
+import type { Selection } from './figures.reader.js';
+
+/** One event behind a figure. `at` is the event's own time, the one that put it in its day. */
+export interface ExplainedEvent {
+  position: number;
+  type: string;
+  streamName: string;
+  createdAt: string;
+  at: string;
+}
+
+interface FactRow {
+  position: number;
+  type: string;
+  stream_name: string;
+  created_at: string;
+  at: string;
+}
+
+/**
+ * The events behind one figure, in log order, from the indicators' read model (which keeps
+ * every counted event's position, type, stream and times), so that listing them never scans
+ * the log:
+ * - a count (topics, replies, newMembers, documents, revisions, faqPublished, views): each
+ *   event it counted;
+ * - contributors, uniqueVisitors: each person's first event that made them one, so the list is
+ *   as long as the count;
+ * - unansweredTopics: the opening of each topic nobody else answered within 48 h;
+ * - medianFirstReplyHours: each measured topic's opening and its first reply from someone else
+ *   (the median of the differences of their `at` is the figure).
+ */
+@Injectable()
+export class ExplainReader {
+  constructor(@Inject(READ_DB) private readonly db: SqlDatabase) {}
+
+  async explain(selection: Selection, field: FigureField, span: DaySpan, now: Date, after: number, limit: number): Promise<Page<ExplainedEvent>> {
+    const params: SqlValue[] = [...selection.params];
+    const add = (value: SqlValue): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    const from = add(span.from);
+    const to = add(span.to);
+    const inSelection = `JOIN ind_spaces s ON s.space_id = {table}.space_id WHERE ${selection.where}`;
+    const sel = (table: string): string => inSelection.replace('{table}', table);
+    let positions: string;
+    if ((COUNTED_FIELDS as readonly string[]).includes(field)) {
+      positions = `SELECT f2.position FROM ind_facts f2 ${sel('f2')} AND f2.field = ${add(field as CountedField)}
+                     AND f2.day >= ${from} AND f2.day <= ${to}`;
+    } else if (field === 'contributors' || field === 'uniqueVisitors') {
+      const fields = field === 'contributors' ? CONTRIBUTION_FIELDS : (['views'] as const);
+      positions = `SELECT MIN(f2.position) FROM ind_facts f2 ${sel('f2')} AND f2.field IN (${fields.map((f) => add(f)).join(', ')})
+                     AND f2.day >= ${from} AND f2.day <= ${to} GROUP BY f2.user_id`;
+    } else if (field === 'unansweredTopics') {
+      const cutoff = add(new Date(now.getTime() - ANSWER_WINDOW_SECONDS * 1000).toISOString());
+      positions = `SELECT tp.opened_position FROM ind_topics tp ${sel('tp')} AND tp.opened_day >= ${from} AND tp.opened_day <= ${to}
+                     AND tp.answered_in_window = 0 AND tp.opened_at <= ${cutoff}`;
+    } else {
+      const measured = `FROM ind_topics tp ${sel('tp')} AND tp.opened_day >= ${from} AND tp.opened_day <= ${to} AND tp.first_reply_ms IS NOT NULL`;
+      positions = `SELECT tp.opened_position ${measured} UNION SELECT tp.first_reply_position ${measured}`;
+    }
+    const rows = await this.db.query<FactRow>(
+      `SELECT f.position, f.type, f.stream_name, f.created_at, f.at FROM ind_facts f
+        WHERE f.position IN (${positions}) AND f.position > ${add(after)}
+        ORDER BY f.position LIMIT ${add(limit + 1)}`,
+      params,
+    );
+    const items = rows.slice(0, limit).map((row) => ({
+      position: Number(row.position),
+      type: row.type,
+      streamName: row.stream_name,
+      createdAt: row.created_at,
+      at: row.at,
+    }));
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.position]) : null };
+  }
+}

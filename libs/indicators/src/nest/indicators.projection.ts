@@ -1,0 +1,319 @@
+import type { DocumentEvent } from '#ruche/documents';
+import type { RecordedEvent } from '#ruche/eventstore';
+import type { TopicEvent } from '#ruche/forums';
+import type { PhysicalTables, Projection, SqlExecutor } from '#ruche/projections';
+import type { SpaceEvent } from '#ruche/spaces';
+import { parisDay, startOfMonth } from '../calendar.js';
+import { countedFactOf, isContribution, type CountedField } from '../counted-events.js';
+import { departmentOfUai } from '../department.js';
+import { isEstablishmentEvent } from '../establishment.js';
+import { ANSWER_WINDOW_SECONDS } from '../figures.js';
+
+export type IndicatorTable =
+  | 'ind_spaces'
+  | 'ind_space_days'
+  | 'ind_people_days'
+  | 'ind_people_months'
+  | 'ind_topics'
+  | 'ind_facts'
+  | 'ind_competences'
+  | 'ind_milestones';
+
+export const INDICATOR_TABLES: readonly IndicatorTable[] = [
+  'ind_spaces',
+  'ind_space_days',
+  'ind_people_days',
+  'ind_people_months',
+  'ind_topics',
+  'ind_facts',
+  'ind_competences',
+  'ind_milestones',
+];
+
+export const INDICATORS_PROJECTION = 'indicators';
+
+/** Column of ind_space_days for each counted field. */
+export const COUNTER_COLUMNS: Readonly<Record<CountedField, string>> = {
+  topics: 'topics',
+  replies: 'replies',
+  newMembers: 'new_members',
+  documents: 'documents',
+  revisions: 'revisions',
+  faqPublished: 'faq_published',
+  views: 'views',
+};
+const COUNTERS = Object.values(COUNTER_COLUMNS);
+
+/** People rows: who contributed, and who consulted, in a space on a day (and in a month). */
+export const PEOPLE_KINDS = { contributor: 'c', visitor: 'v' } as const;
+
+const ANSWER_WINDOW_MS = ANSWER_WINDOW_SECONDS * 1000;
+
+const categoryOf = (streamName: string): string => streamName.slice(0, streamName.indexOf('-'));
+
+/**
+ * The activity indicators ("vie du TRIBU"), all from the log, per space and Paris day:
+ * - ind_spaces: every space (kind, visibility, UAI, département) for roll-ups and labels;
+ * - ind_space_days: the counted events per space and day, moved by increments, plus the topics
+ *   of that day answered by someone else within 48 h and the last contribution's time;
+ * - ind_people_days / ind_people_months: who contributed or consulted where and when, one row
+ *   per person, so that distinct counts over any span are exact;
+ * - ind_topics: each topic's opening and first reply from someone else (unanswered topics,
+ *   time to first reply);
+ * - ind_facts: every counted event (position, type, stream, times), for /explain;
+ * - ind_competences: fiches per PIX competence and space; ind_milestones: the PIX deployment.
+ * apply uses nothing but the event: its own `at` fixes its day (Europe/Paris).
+ */
+export const indicatorsProjection: Projection<IndicatorTable> = {
+  name: INDICATORS_PROJECTION,
+  version: 1,
+  tables: INDICATOR_TABLES,
+
+  async createTables(db: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
+    await db.execute(
+      `CREATE TABLE IF NOT EXISTS ${t.ind_spaces} (
+         space_id TEXT PRIMARY KEY,
+         name TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         visibility TEXT NOT NULL,
+         uai TEXT,
+         department TEXT,
+         created_at TEXT NOT NULL,
+         created_day TEXT NOT NULL,
+         created_position BIGINT NOT NULL
+       )`,
+    );
+    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.ind_spaces}_by_uai ON ${t.ind_spaces} (uai)`);
+    await db.execute(
+      `CREATE TABLE IF NOT EXISTS ${t.ind_space_days} (
+         space_id TEXT NOT NULL,
+         day TEXT NOT NULL,
+         ${COUNTERS.map((c) => `${c} INTEGER NOT NULL`).join(',\n         ')},
+         answered_topics INTEGER NOT NULL,
+         last_contribution_at TEXT,
+         PRIMARY KEY (space_id, day)
+       )`,
+    );
+    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.ind_space_days}_by_day ON ${t.ind_space_days} (day, space_id)`);
+    await db.execute(
+      `CREATE TABLE IF NOT EXISTS ${t.ind_people_days} (
+         space_id TEXT NOT NULL,
+         day TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         user_id TEXT NOT NULL,
+         PRIMARY KEY (space_id, day, kind, user_id)
+       )`,
+    );
+    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.ind_people_days}_by_day ON ${t.ind_people_days} (day)`);
+    await db.execute(
+      `CREATE TABLE IF NOT EXISTS ${t.ind_people_months} (
+         space_id TEXT NOT NULL,
+         month TEXT NOT NULL,
+         kind TEXT NOT NULL,
+         user_id TEXT NOT NULL,
+         PRIMARY KEY (space_id, month, kind, user_id)
+       )`,
+    );
+    await db.execute(
+      `CREATE TABLE IF NOT EXISTS ${t.ind_topics} (
+         topic_id TEXT PRIMARY KEY,
+         space_id TEXT NOT NULL,
+         author_id TEXT NOT NULL,
+         opened_at TEXT NOT NULL,
+         opened_ms BIGINT NOT NULL,
+         opened_day TEXT NOT NULL,
+         opened_position BIGINT NOT NULL,
+         first_reply_at TEXT,
+         first_reply_position BIGINT,
+         first_reply_ms BIGINT,
+         answered_in_window INTEGER NOT NULL
+       )`,
+    );
+    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.ind_topics}_by_space_day ON ${t.ind_topics} (space_id, opened_day)`);
+    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.ind_topics}_by_day ON ${t.ind_topics} (opened_day)`);
+    await db.execute(
+      `CREATE TABLE IF NOT EXISTS ${t.ind_facts} (
+         position BIGINT PRIMARY KEY,
+         space_id TEXT NOT NULL,
+         day TEXT NOT NULL,
+         field TEXT NOT NULL,
+         user_id TEXT NOT NULL,
+         type TEXT NOT NULL,
+         stream_name TEXT NOT NULL,
+         created_at TEXT NOT NULL,
+         at TEXT NOT NULL
+       )`,
+    );
+    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.ind_facts}_by_space ON ${t.ind_facts} (space_id, field, day, position)`);
+    await db.execute(
+      `CREATE TABLE IF NOT EXISTS ${t.ind_competences} (
+         space_id TEXT NOT NULL,
+         code TEXT NOT NULL,
+         documents INTEGER NOT NULL,
+         PRIMARY KEY (space_id, code)
+       )`,
+    );
+    await db.execute(
+      `CREATE TABLE IF NOT EXISTS ${t.ind_milestones} (
+         uai TEXT NOT NULL,
+         milestone TEXT NOT NULL,
+         date TEXT NOT NULL,
+         at TEXT NOT NULL,
+         position BIGINT NOT NULL,
+         PRIMARY KEY (uai, milestone)
+       )`,
+    );
+  },
+
+  async apply(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
+    switch (categoryOf(recorded.streamName)) {
+      case 'space':
+        await applySpaceDirectory(recorded as unknown as RecordedEvent & SpaceEvent, tx, t);
+        break;
+      case 'document':
+        await applyCompetences(recorded as unknown as RecordedEvent & DocumentEvent, tx, t);
+        break;
+      case 'establishment':
+        if (isEstablishmentEvent(recorded)) {
+          const d = recorded.data;
+          await tx.execute(
+            `INSERT INTO ${t.ind_milestones} (uai, milestone, date, at, position) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (uai, milestone) DO NOTHING`,
+            [d.uai, d.milestone, d.date, d.at, recorded.position],
+          );
+        }
+        return;
+      default:
+        break;
+    }
+    const fact = countedFactOf(recorded);
+    if (!fact) return;
+    const day = parisDay(fact.at);
+    const counts: Partial<Record<CountedField | 'answered', number>> = { [fact.field]: 1 };
+    const contribution = isContribution(fact.field);
+
+    if (recorded.type === 'TopicOpened') {
+      const e = recorded as unknown as TopicEvent & { type: 'TopicOpened' };
+      await tx.execute(
+        `INSERT INTO ${t.ind_topics} (topic_id, space_id, author_id, opened_at, opened_ms, opened_day, opened_position,
+           first_reply_at, first_reply_position, first_reply_ms, answered_in_window)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL, 0)
+         ON CONFLICT (topic_id) DO NOTHING`,
+        [e.data.topicId, e.data.spaceId, e.data.by, e.data.at, Date.parse(e.data.at), day, recorded.position],
+      );
+    } else if (recorded.type === 'ReplyPosted') {
+      const e = recorded as unknown as TopicEvent & { type: 'ReplyPosted' };
+      // The topic's first reply from someone else than its author: at most one row changes.
+      const [answered] = await tx.query<{ opened_day: string; answered_in_window: number }>(
+        `UPDATE ${t.ind_topics}
+            SET first_reply_at = $2, first_reply_position = $3, first_reply_ms = $4 - opened_ms,
+                answered_in_window = CASE WHEN $4 - opened_ms <= $5 THEN 1 ELSE 0 END
+          WHERE topic_id = $1 AND first_reply_at IS NULL AND author_id <> $6
+          RETURNING opened_day, answered_in_window`,
+        [e.data.topicId, e.data.at, recorded.position, Date.parse(e.data.at), ANSWER_WINDOW_MS, e.data.by],
+      );
+      if (answered && Number(answered.answered_in_window) === 1) {
+        // Counted on the day the topic was opened, with the reply when it is the same day.
+        if (answered.opened_day === day) counts.answered = 1;
+        else await upsertDay(tx, t, fact.spaceId, answered.opened_day, { answered: 1 }, null);
+      }
+    }
+
+    await upsertDay(tx, t, fact.spaceId, day, counts, contribution ? fact.at : null);
+    await tx.execute(
+      `INSERT INTO ${t.ind_facts} (position, space_id, day, field, user_id, type, stream_name, created_at, at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [recorded.position, fact.spaceId, day, fact.field, fact.userId, recorded.type, recorded.streamName, recorded.createdAt.toISOString(), fact.at],
+    );
+    if (contribution || fact.field === 'views') {
+      const kind = contribution ? PEOPLE_KINDS.contributor : PEOPLE_KINDS.visitor;
+      const added = await tx.execute(
+        `INSERT INTO ${t.ind_people_days} (space_id, day, kind, user_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (space_id, day, kind, user_id) DO NOTHING`,
+        [fact.spaceId, day, kind, fact.userId],
+      );
+      // Already there today means already there this month.
+      if (added.rowCount > 0) {
+        await tx.execute(
+          `INSERT INTO ${t.ind_people_months} (space_id, month, kind, user_id) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (space_id, month, kind, user_id) DO NOTHING`,
+          [fact.spaceId, startOfMonth(day), kind, fact.userId],
+        );
+      }
+    }
+  },
+};
+
+/** Adds `counts` to a space's day (creating it), and moves its last contribution forward. */
+async function upsertDay(
+  tx: SqlExecutor,
+  t: PhysicalTables<IndicatorTable>,
+  spaceId: string,
+  day: string,
+  counts: Partial<Record<CountedField | 'answered', number>>,
+  contributionAt: string | null,
+): Promise<void> {
+  const table = t.ind_space_days;
+  const values = (Object.keys(COUNTER_COLUMNS) as CountedField[]).map((field) => counts[field] ?? 0);
+  await tx.execute(
+    `INSERT INTO ${table} (space_id, day, ${COUNTERS.join(', ')}, answered_topics, last_contribution_at)
+     VALUES ($1, $2, ${COUNTERS.map((_, i) => `$${i + 3}`).join(', ')}, $${COUNTERS.length + 3}, $${COUNTERS.length + 4})
+     ON CONFLICT (space_id, day) DO UPDATE SET
+       ${COUNTERS.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(', ')},
+       answered_topics = ${table}.answered_topics + excluded.answered_topics,
+       last_contribution_at = CASE
+         WHEN excluded.last_contribution_at IS NULL THEN ${table}.last_contribution_at
+         WHEN ${table}.last_contribution_at IS NULL OR excluded.last_contribution_at > ${table}.last_contribution_at
+           THEN excluded.last_contribution_at
+         ELSE ${table}.last_contribution_at END`,
+    [spaceId, day, ...values, counts.answered ?? 0, contributionAt],
+  );
+}
+
+async function applySpaceDirectory(event: RecordedEvent & SpaceEvent, tx: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
+  switch (event.type) {
+    case 'SpaceCreated': {
+      const d = event.data;
+      await tx.execute(
+        `INSERT INTO ${t.ind_spaces} (space_id, name, kind, visibility, uai, department, created_at, created_day, created_position)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (space_id) DO NOTHING`,
+        [d.spaceId, d.name, d.kind, d.visibility, d.uai ?? null, d.uai ? (departmentOfUai(d.uai) ?? null) : null, d.at, parisDay(d.at), event.position],
+      );
+      return;
+    }
+    case 'SpaceRenamed':
+      await tx.execute(`UPDATE ${t.ind_spaces} SET name = $2 WHERE space_id = $1`, [event.data.spaceId, event.data.name]);
+      return;
+    case 'SpaceVisibilityChanged':
+      await tx.execute(`UPDATE ${t.ind_spaces} SET visibility = $2 WHERE space_id = $1`, [event.data.spaceId, event.data.visibility]);
+      return;
+    default:
+      return;
+  }
+}
+
+async function applyCompetences(event: RecordedEvent & DocumentEvent, tx: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
+  const moves = new Map<string, number>();
+  if (event.type === 'DocumentCreated') {
+    for (const code of event.data.competences) moves.set(code, 1);
+  } else if (event.type === 'DocumentCompetencesChanged') {
+    for (const code of event.data.previousCompetences) moves.set(code, -1);
+    for (const code of event.data.competences) moves.set(code, (moves.get(code) ?? 0) + 1);
+  } else {
+    return;
+  }
+  const changed = [...moves].filter(([, delta]) => delta !== 0);
+  if (changed.length === 0) return;
+  const table = t.ind_competences;
+  const params: (string | number)[] = [event.data.spaceId];
+  const rows = changed.map(([code, delta]) => {
+    params.push(code, delta);
+    return `($1, $${params.length - 1}, $${params.length})`;
+  });
+  await tx.execute(
+    `INSERT INTO ${table} (space_id, code, documents) VALUES ${rows.join(', ')}
+     ON CONFLICT (space_id, code) DO UPDATE SET documents = ${table}.documents + excluded.documents`,
+    params,
+  );
+}
