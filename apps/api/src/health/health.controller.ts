@@ -5,7 +5,7 @@ import type { EventStore, StoreHealth } from '#ruche/eventstore';
 import type { ProjectionRunner, RunnerStatus } from '#ruche/projections';
 import { EVENT_STORE, PROJECTION_RUNNER } from '#ruche/platform';
 import { hasRole } from '#ruche/domain-kit';
-import { CurrentUser, Public, type SignedInUser } from '#ruche/identity';
+import { CurrentUser, Public, type SignedInUser } from '#ruche/identity/nest';
 import { RUCHE_CONFIG, type RucheConfig } from '../config/configuration.js';
 
 type Status = 'up' | 'down';
