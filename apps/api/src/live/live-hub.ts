@@ -436,7 +436,9 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
         if (notes.length < REPLAY_PAGE) return;
       }
     }
-    const events = room.kind === 'space' ? this.spaceEvents(since, upTo) : this.streamEvents(`${room.kind}-${room.id}`, since, upTo);
+    // Posts deleted since, even after upTo (read from the topic's stream): their bodies stay home.
+    const deletions = new Set<string>();
+    const events = room.kind === 'space' ? this.spaceEvents(since, upTo) : this.streamEvents(`${room.kind}-${room.id}`, since, upTo, deletions);
     for await (const page of events) {
       const routed = page.flatMap((event) => {
         const routing = routeEvent(event);
@@ -444,6 +446,7 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
       });
       if (routed.length === 0) continue;
       const deleted = await this.deletedPosts(routed.flatMap(({ routing }) => (routing.postId ? [routing.postId] : [])));
+      for (const postId of deletions) deleted.add(postId);
       const managers = new Map<string, Promise<Set<string>>>();
       const managersOf = (spaceId: string): Promise<Set<string>> => {
         let found = managers.get(spaceId);
@@ -473,7 +476,7 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** One stream's events in (since, upTo], read backwards from its end until `since`. */
-  private async *streamEvents(streamName: string, since: number, upTo: number): AsyncGenerator<RecordedEvent[]> {
+  private async *streamEvents(streamName: string, since: number, upTo: number, deletions: Set<string>): AsyncGenerator<RecordedEvent[]> {
     const found: RecordedEvent[] = [];
     let from: number | undefined;
     for (;;) {
@@ -484,6 +487,7 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
           reachedSince = true;
           break;
         }
+        if (event.type === 'PostDeleted') deletions.add((event.data as { postId: string }).postId);
         if (event.position <= upTo) found.push(event);
       }
       const last = page[page.length - 1];

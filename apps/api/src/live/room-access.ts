@@ -51,6 +51,20 @@ export class RoomAccess {
 
   async grant(room: ParsedRoom, actor: Actor): Promise<GrantedRoom> {
     if (room.kind === 'user') return room;
+    try {
+      return await this.tryGrant(room, actor);
+    } catch (error) {
+      // Refused on read models that lag behind the log (a space just created, a member just
+      // added)? Asked again once they have caught up: waits only while they lag.
+      if (!(error instanceof LiveRefusal)) throw error;
+      const head = await this.store.headPosition();
+      const projections = ['spaces', room.kind === 'topic' ? 'forum_topics' : room.kind === 'document' ? 'documents' : 'spaces'];
+      if (!(await this.runner.waitForPosition(head, LOOKUP_WAIT_MS, { projections }))) throw error;
+      return this.tryGrant(room, actor);
+    }
+  }
+
+  private async tryGrant(room: Exclude<ParsedRoom, { kind: 'user' }>, actor: Actor): Promise<GrantedRoom> {
     const spaceId = room.kind === 'space' ? room.id : await this.spaceOf(room.kind, room.id);
     if (!spaceId) throw LiveRefusal.noSuchRoom();
     await this.requireRead(spaceId, actor);
@@ -75,19 +89,10 @@ export class RoomAccess {
   }
 
   private async spaceOf(kind: 'topic' | 'document', id: string): Promise<string | undefined> {
-    const lookup = async (): Promise<string | undefined> => {
-      const row =
-        kind === 'topic'
-          ? await this.db.queryOne<{ space_id: string }>('SELECT space_id FROM forum_topics WHERE id = $1', [id])
-          : await this.db.queryOne<{ space_id: string }>('SELECT space_id FROM documents WHERE id = $1', [id]);
-      return row?.space_id;
-    };
-    const found = await lookup();
-    if (found) return found;
-    // Just created: its read model may not have it yet. Waits only while the model lags.
-    const projection = kind === 'topic' ? 'forum_topics' : 'documents';
-    const head = await this.store.headPosition();
-    if (await this.runner.waitForPosition(head, LOOKUP_WAIT_MS, { projections: [projection] })) return lookup();
-    return undefined;
+    const row =
+      kind === 'topic'
+        ? await this.db.queryOne<{ space_id: string }>('SELECT space_id FROM forum_topics WHERE id = $1', [id])
+        : await this.db.queryOne<{ space_id: string }>('SELECT space_id FROM documents WHERE id = $1', [id]);
+    return row?.space_id;
   }
 }
