@@ -124,7 +124,8 @@ describe.each(kinds)('access matrix of forums, FAQ, fiches PIX and search (%s)',
     clients.set('nonMember', await t.signIn(freshEmail('outsider')));
     for (const visibility of VISIBILITIES) {
       const created = await write(
-        manager().post('/api/spaces').send({ name: `Matrice contenus ${visibility}`, kind: 'establishment', visibility, uai: UAI }),
+        // One establishment space per UAI (issue #8): the private one is the establishment's.
+        manager().post('/api/spaces').send({ name: `Matrice contenus ${visibility}`, visibility, ...(visibility === 'private' ? { kind: 'establishment', uai: UAI } : { kind: 'thematic' }) }),
         201,
       );
       const spaceId = created.body.id as string;

@@ -70,14 +70,15 @@ describe.each(kinds)('spaces and people end to end (%s)', (kind) => {
 
     it('lets the dane create an academic space and link an establishment space to it', async () => {
       const academic = await create(dane, { name: 'TRIBU PIX académique', kind: 'academic', visibility: 'public' }).expect(201);
-      const child = await create(rrupn, {
+      // 0061234X has its space already (one per UAI): the dane opens another establishment's.
+      const child = await create(dane, {
         name: 'PIX au collège',
         kind: 'establishment',
         visibility: 'restricted',
-        uai: '0061234X',
+        uai: '0062345A',
         parentSpaceId: academic.body.id,
       }).expect(201);
-      const view = await read(rrupn, `/api/spaces/${child.body.id}`, child.body.position).expect(200);
+      const view = await read(dane, `/api/spaces/${child.body.id}`, child.body.position).expect(200);
       expect(view.body.parentSpaceId).toBe(academic.body.id);
     });
 

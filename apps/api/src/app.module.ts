@@ -6,6 +6,7 @@ import { SpacesModule, spacesProjections, spaceUpcasters } from '#ruche/spaces/n
 import { FaqModule, faqProjections } from '#ruche/faq/nest';
 import { DocumentsModule, documentsProjections } from '#ruche/documents/nest';
 import { ForumsModule, forumsProjections } from '#ruche/forums/nest';
+import { IndicatorsModule, indicatorsProjections } from '#ruche/indicators/nest';
 import { NotificationsModule, notificationsProjections } from '#ruche/notifications/nest';
 import { SearchModule, searchProjections } from '#ruche/search/nest';
 import type { RucheConfig } from './config/configuration.js';
@@ -27,7 +28,7 @@ export class AppModule {
       imports: [
         CqrsModule.forRoot(),
         InfrastructureModule.forRoot(config, {
-          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections, ...forumsProjections, ...notificationsProjections, ...searchProjections(config.readStore)],
+          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections, ...forumsProjections, ...indicatorsProjections, ...notificationsProjections, ...searchProjections(config.readStore)],
           upcasters: [...spaceUpcasters],
           runProjections: options.runProjections,
           clock: options.clock,
@@ -38,6 +39,7 @@ export class AppModule {
         FaqModule,
         DocumentsModule,
         ForumsModule,
+        IndicatorsModule,
         NotificationsModule,
         LiveModule,
         SearchModule,

@@ -60,7 +60,7 @@ export class ExplainReader {
     } else if (field === 'unansweredTopics') {
       const cutoff = add(new Date(now.getTime() - ANSWER_WINDOW_SECONDS * 1000).toISOString());
       positions = `SELECT tp.opened_position FROM ind_topics tp ${sel('tp')} AND tp.opened_day >= ${from} AND tp.opened_day <= ${to}
-                     AND tp.answered_in_window = 0 AND tp.opened_at <= ${cutoff}`;
+                     AND tp.answered_in_window = 0 AND tp.opened_at < ${cutoff}`;
     } else {
       const measured = `FROM ind_topics tp ${sel('tp')} AND tp.opened_day >= ${from} AND tp.opened_day <= ${to} AND tp.first_reply_ms IS NOT NULL`;
       positions = `SELECT tp.opened_position ${measured} UNION SELECT tp.first_reply_position ${measured}`;

@@ -25,6 +25,15 @@ export interface Grouping {
 
 export const NO_GROUPING: Grouping = { key: `'all'` };
 
+/**
+ * The GROUP BY clause: the grouping's key unless it is the constant of NO_GROUPING (PostgreSQL
+ * refuses a constant there), then `extra`; empty when nothing is left.
+ */
+function groupBy(grouping: Grouping, ...extra: string[]): string {
+  const keys = [...(grouping === NO_GROUPING ? [] : [grouping.key]), ...extra];
+  return keys.length > 0 ? `GROUP BY ${keys.join(', ')}` : '';
+}
+
 /** What one figure computation needs besides the selection. */
 export interface FigureRequest {
   selection: Selection;
@@ -136,7 +145,7 @@ export class FiguresReader {
               ${COUNTERS.map(([, c]) => `SUM(d.${c}) AS ${c}`).join(', ')}, SUM(d.answered_topics) AS answered_topics
          FROM ind_space_days d JOIN ind_spaces s ON s.space_id = d.space_id
         WHERE ${selection.where} AND d.day >= ${from} AND d.day <= ${to}
-        GROUP BY ${grouping.key}${perDay ? ', d.day' : ''}`,
+        ${groupBy(grouping, ...(perDay ? ['d.day'] : []))}`,
       p.values,
     );
   }
@@ -153,7 +162,7 @@ export class FiguresReader {
         `SELECT ${grouping.key} AS key, m.month AS period, m.kind AS kind, COUNT(DISTINCT m.user_id) AS n
            FROM ind_people_months m JOIN ind_spaces s ON s.space_id = m.space_id
           WHERE ${selection.where} AND m.month >= ${from} AND m.month <= ${to}
-          GROUP BY ${grouping.key}, m.month, m.kind`,
+          ${groupBy(grouping, 'm.month', 'm.kind')}`,
         p.values,
       );
     }
@@ -165,7 +174,7 @@ export class FiguresReader {
         `SELECT ${grouping.key} AS key, ${period} AS period, d.kind AS kind, COUNT(DISTINCT d.user_id) AS n
            FROM ind_people_days d JOIN ind_spaces s ON s.space_id = d.space_id
           WHERE ${selection.where} AND d.day >= ${from} AND d.day <= ${to}
-          GROUP BY ${grouping.key}, ${period}, d.kind`,
+          ${groupBy(grouping, period, 'd.kind')}`,
         p.values,
       );
     }
@@ -195,7 +204,8 @@ export class FiguresReader {
   /** A CASE expression giving the Monday of `column`'s week, for the weeks of a snapped span. */
   private weekOf(column: string, span: DaySpan, p: Params): string {
     const weeks = periodsOf(span, 'week');
-    if (weeks.length === 1) return p.add(weeks[0]!);
+    // A CASE even for one week: PostgreSQL takes no bare parameter as a grouping expression.
+    if (weeks.length === 1) return `CASE WHEN ${column} IS NOT NULL THEN ${p.add(weeks[0]!)} END`;
     const branches = weeks
       .slice(1)
       .map((next, i) => `WHEN ${column} < ${p.add(next)} THEN ${p.add(weeks[i]!)}`)
@@ -203,7 +213,7 @@ export class FiguresReader {
     return `CASE ${branches} ELSE ${p.add(weeks[weeks.length - 1]!)} END`;
   }
 
-  /** Topics opened in the span whose 48 h are not over at `now`, and not answered yet. */
+  /** Topics opened in the span whose 48 h are not over at `now` (a reply at 48 h still answers), and not answered yet. */
   private async pendingTopics(request: FigureRequest) {
     const { selection, grouping, span, now } = request;
     const cutoff = new Date(now.getTime() - ANSWER_WINDOW_SECONDS * 1000).toISOString();
@@ -217,8 +227,8 @@ export class FiguresReader {
       `SELECT ${grouping.key} AS key, tp.opened_day AS opened_day, COUNT(*) AS n
          FROM ind_topics tp JOIN ind_spaces s ON s.space_id = tp.space_id
         WHERE ${selection.where} AND tp.opened_day >= ${from} AND tp.opened_day <= ${to}
-          AND tp.opened_at > ${after} AND tp.answered_in_window = 0
-        GROUP BY ${grouping.key}, tp.opened_day`,
+          AND tp.opened_at >= ${after} AND tp.answered_in_window = 0
+        ${groupBy(grouping, 'tp.opened_day')}`,
       p.values,
     );
   }

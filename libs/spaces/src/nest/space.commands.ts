@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { Actor, CommandMetadata } from '#ruche/domain-kit';
+import { parseUai, type Actor, type CommandMetadata } from '#ruche/domain-kit';
 import { UserDirectory } from '#ruche/identity/nest';
 import { CommandRunner, RucheCommand, subCommandMeta, type Landed, type RequestMeta } from '#ruche/platform';
 import { lookupParentSpace, requireCanManage } from '../space.access.js';
 import { spaceDecider, type SpaceCommand } from '../space.decide.js';
 import { spaceStreamName, type SpaceRole, type SpaceVisibility } from '../space.js';
+import { UaiClaims } from './uai-claims.js';
 
 export interface CreateSpaceInput {
   name: string;
@@ -92,18 +93,28 @@ export class SpaceStreams {
 
 @CommandHandler(CreateSpaceCommand)
 export class CreateSpaceHandler implements ICommandHandler<CreateSpaceCommand> {
-  constructor(private readonly spaces: SpaceStreams) {}
+  constructor(
+    private readonly spaces: SpaceStreams,
+    private readonly uaiClaims: UaiClaims,
+  ) {}
 
   async execute(command: CreateSpaceCommand): Promise<Landed> {
     const { input, actor, spaceId } = command;
     const parent = input.parentSpaceId
       ? lookupParentSpace((await this.spaces.runner.load(spaceStreamName(input.parentSpaceId), spaceDecider)).state, actor)
       : undefined;
-    return this.spaces.decide(command, spaceId, (metadata) => ({
+    const build = (metadata: CommandMetadata): SpaceCommand => ({
       type: 'CreateSpace',
       data: { spaceId, ...input, ...(parent ? { parent } : {}) },
       metadata,
-    }));
+    });
+    if (input.kind === 'establishment') {
+      // One establishment space per UAI (409 for a second). Bad input is refused before the
+      // UAI is claimed, so that a refused creation writes nothing.
+      spaceDecider.decide(build({ actor, now: new Date(0) }), spaceDecider.initialState());
+      await this.uaiClaims.claim(parseUai(input.uai), spaceId, actor, command.meta);
+    }
+    return this.spaces.decide(command, spaceId, build);
   }
 }
 
@@ -190,6 +201,7 @@ export class RejectJoinRequestHandler implements ICommandHandler<RejectJoinReque
 
 export const spaceCommandHandlers = [
   SpaceStreams,
+  UaiClaims,
   CreateSpaceHandler,
   UpdateSpaceHandler,
   InviteMemberHandler,
