@@ -6,3 +6,4 @@ export * from './request-meta.decorator.js';
 export * from './min-position.interceptor.js';
 export * from './pagination.js';
 export * from './security-audit.js';
+export * from './openapi.js';

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { EventStore, StoreHealth } from '#ruche/eventstore';
 import type { ProjectionRunner, RunnerStatus } from '#ruche/projections';
@@ -7,6 +7,7 @@ import { EVENT_STORE, PROJECTION_RUNNER } from '#ruche/platform';
 import { hasRole } from '#ruche/domain-kit';
 import { CurrentUser, Public, type SignedInUser } from '#ruche/identity/nest';
 import { RUCHE_CONFIG, type RucheConfig } from '../config/configuration.js';
+import { HealthDto } from './health.dto.js';
 
 type Status = 'up' | 'down';
 
@@ -45,6 +46,8 @@ export class HealthController {
   @ApiOperation({
     summary: "Up or down, and each projection's lag; 503 when the event log or the read models cannot be read. A signed-in dane also gets error texts and states.",
   })
+  @ApiOkResponse({ type: HealthDto, description: 'Up' })
+  @ApiServiceUnavailableResponse({ type: HealthDto, description: 'Down: the event log or the read models cannot be read' })
   async health(
     @CurrentUser() user: SignedInUser | undefined,
     @Res({ passthrough: true }) response: Response,

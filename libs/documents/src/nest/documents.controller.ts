@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Patch, Post, Put, Query, UseInt
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiCookieAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, type SignedInUser } from '#ruche/identity/nest';
-import { Meta, MinPositionInterceptor, PageQueryDto, ReadsFrom, type RequestMeta } from '#ruche/platform';
+import { ApiPageResponse, Meta, MinPositionInterceptor, PageQueryDto, ReadsFrom, type RequestMeta } from '#ruche/platform';
 import { SpaceIdParams } from '#ruche/spaces/nest';
 import {
   CreateDocumentCommand,
@@ -18,9 +18,14 @@ import {
   DiffQueryDto,
   DocumentIdParams,
   DocumentLandedDto,
+  DocumentListItemDto,
+  DocumentViewDto,
   ListDocumentsQueryDto,
   RestoreRevisionDto,
+  RevisionDiffDto,
+  RevisionItemDto,
   RevisionParams,
+  RevisionViewDto,
   UpdateDocumentDto,
   WriteContentDto,
 } from './documents.dto.js';
@@ -46,12 +51,14 @@ export class DocumentsController {
 
   @Get('spaces/:id/documents')
   @ApiOperation({ summary: "The space's fiches, latest changed first; filters competence and q (title)" })
+  @ApiPageResponse(DocumentListItemDto, 'A page of fiches, latest changed first')
   list(@Param() { id }: SpaceIdParams, @Query() query: ListDocumentsQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new ListDocumentsQuery(user, id, query));
   }
 
   @Get('documents/:id')
   @ApiOperation({ summary: 'The current revision, with competences and contributors' })
+  @ApiOkResponse({ type: DocumentViewDto })
   get(@Param() { id }: DocumentIdParams, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new GetDocumentQuery(user, id));
   }
@@ -85,18 +92,21 @@ export class DocumentsController {
 
   @Get('documents/:id/revisions')
   @ApiOperation({ summary: 'The history, newest first: author, time, summary, size' })
+  @ApiPageResponse(RevisionItemDto, 'A page of revisions, newest first')
   revisions(@Param() { id }: DocumentIdParams, @Query() page: PageQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new ListRevisionsQuery(user, id, page.limit, page.cursor));
   }
 
   @Get('documents/:id/revisions/:rev')
   @ApiOperation({ summary: 'One revision, with its body and html' })
+  @ApiOkResponse({ type: RevisionViewDto })
   revision(@Param() { id, rev }: RevisionParams, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new GetRevisionQuery(user, id, rev));
   }
 
   @Get('documents/:id/diff')
   @ApiOperation({ summary: 'A line diff between two revisions: hunks of { op: add|del|eq, text } lines, and the unified diff' })
+  @ApiOkResponse({ type: RevisionDiffDto })
   diff(@Param() { id }: DocumentIdParams, @Query() { from, to }: DiffQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new DiffRevisionsQuery(user, id, from, to));
   }

@@ -120,3 +120,79 @@ export class DocumentLandedDto {
   @ApiProperty({ description: "the document's content revision after this command (the next baseRevision)" })
   documentRevision!: number;
 }
+
+// Answers, for the OpenAPI document only (document.queries.ts builds them).
+
+export class CompetenceDto {
+  @ApiProperty({ enum: PIX_COMPETENCE_CODES }) code!: string;
+  @ApiProperty({ example: 'Mener une recherche et une veille d’information' }) label!: string;
+}
+
+export class PersonDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() displayName!: string;
+}
+
+class DocumentFieldsDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) spaceId!: string;
+  @ApiProperty() title!: string;
+  @ApiProperty({ type: [CompetenceDto] }) competences!: CompetenceDto[];
+  @ApiProperty({ type: 'integer', description: 'the current content revision (the next baseRevision)' }) revision!: number;
+  @ApiProperty({ format: 'uuid' }) createdBy!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ type: 'integer', description: 'consultations (one per person, document and 30 minutes)' }) views!: number;
+}
+
+export class DocumentListItemDto extends DocumentFieldsDto {
+  @ApiProperty({ description: 'the start of the body, as plain text' }) excerpt!: string;
+}
+
+export class DocumentPermissionsDto {
+  @ApiProperty({ description: 'write content, title and competences' }) edit!: boolean;
+}
+
+export class DocumentViewDto extends DocumentFieldsDto {
+  @ApiProperty({ description: 'Markdown' }) body!: string;
+  @ApiProperty({ description: 'the body rendered and sanitized' }) html!: string;
+  @ApiProperty({ type: [PersonDto], description: 'everyone who wrote a revision, in the order they first did' }) contributors!: PersonDto[];
+  @ApiProperty({ type: () => DocumentPermissionsDto, description: 'what the caller may do with it' }) permissions!: DocumentPermissionsDto;
+}
+
+export class RevisionItemDto {
+  @ApiProperty({ type: 'integer' }) revision!: number;
+  @ApiProperty({ type: () => PersonDto }) author!: PersonDto;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ type: String, nullable: true }) summary!: string | null;
+  @ApiProperty({ type: 'integer', description: "the body's size in bytes (UTF-8)" }) size!: number;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'the revision whose content a restore brought back' }) restoredFrom!: number | null;
+}
+
+export class RevisionViewDto extends RevisionItemDto {
+  @ApiProperty({ format: 'uuid' }) documentId!: string;
+  @ApiProperty({ description: 'Markdown' }) body!: string;
+  @ApiProperty({ description: 'the body rendered and sanitized' }) html!: string;
+}
+
+export class DiffLineDto {
+  @ApiProperty({ enum: ['add', 'del', 'eq'], description: 'added in `to`, removed from `from`, or kept' }) op!: string;
+  @ApiProperty() text!: string;
+}
+
+export class DiffHunkDto {
+  @ApiProperty({ type: 'integer', description: 'first line of the hunk in `from` (1-based; 0 when it starts before any line of it)' }) oldStart!: number;
+  @ApiProperty({ type: 'integer' }) oldLines!: number;
+  @ApiProperty({ type: 'integer' }) newStart!: number;
+  @ApiProperty({ type: 'integer' }) newLines!: number;
+  @ApiProperty({ type: [DiffLineDto] }) lines!: DiffLineDto[];
+}
+
+export class RevisionDiffDto {
+  @ApiProperty({ type: 'integer' }) from!: number;
+  @ApiProperty({ type: 'integer' }) to!: number;
+  @ApiProperty({ type: 'integer', description: 'lines added' }) added!: number;
+  @ApiProperty({ type: 'integer', description: 'lines removed' }) removed!: number;
+  @ApiProperty({ type: [DiffHunkDto] }) hunks!: DiffHunkDto[];
+  @ApiProperty({ description: 'the same as a unified diff (`--- revision N` / `+++ revision M`)' }) unified!: string;
+}

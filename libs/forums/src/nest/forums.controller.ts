@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Use
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiCookieAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, type SignedInUser } from '#ruche/identity/nest';
-import { Meta, MinPositionInterceptor, PageQueryDto, ReadsFrom, type Landed, type RequestMeta } from '#ruche/platform';
+import { ApiPageResponse, Meta, MinPositionInterceptor, PageQueryDto, ReadsFrom, type Landed, type RequestMeta } from '#ruche/platform';
 import { LandedDto, SpaceIdParams } from '#ruche/spaces/nest';
 import {
   ChooseSolutionCommand,
@@ -26,10 +26,13 @@ import {
   PostIdParams,
   PostLandedDto,
   PostReplyDto,
+  PostVersionsDto,
   ReactionDto,
   ReactionParams,
   TopicIdParams,
+  TopicItemDto,
   TopicLandedDto,
+  TopicPageDto,
 } from './forums.dto.js';
 
 /** API.md, "Forums". Thin: validate, send a command or a query, answer. */
@@ -54,12 +57,14 @@ export class ForumsController {
   @Get('spaces/:id/topics')
   @ReadsFrom('forum_topics', 'spaces', 'users')
   @ApiOperation({ summary: 'Topics of a space: pinned first then latest activity, or unanswered ones; filter by tag' })
+  @ApiPageResponse(TopicItemDto, 'A page of topics')
   list(@Param() { id }: SpaceIdParams, @Query() query: ListTopicsQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new ListTopicsQuery(user, id, query));
   }
 
   @Get('topics/:id')
   @ApiOperation({ summary: 'A topic and a page of its posts (deleted ones as placeholders)' })
+  @ApiOkResponse({ type: TopicPageDto })
   get(@Param() { id }: TopicIdParams, @Query() page: PageQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new GetTopicQuery(user, id, page.limit, page.cursor));
   }
@@ -88,6 +93,7 @@ export class ForumsController {
 
   @Get('posts/:id/versions')
   @ApiOperation({ summary: 'Every version of a post (author or manager)' })
+  @ApiOkResponse({ type: PostVersionsDto })
   versions(@Param() { id }: PostIdParams, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new PostVersionsQuery(user, id));
   }

@@ -108,3 +108,76 @@ export class PostLandedDto {
   @ApiProperty() revision!: number;
   @ApiProperty({ description: 'send it as X-Min-Position to read your write' }) position!: number;
 }
+
+// Answers, for the OpenAPI document only (forum.queries.ts builds them).
+
+export class TopicItemDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() title!: string;
+  @ApiProperty({ type: [String], example: ['pix', 'orga'] }) tags!: string[];
+  @ApiProperty({ format: 'uuid' }) authorId!: string;
+  @ApiProperty() authorName!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: 'integer' }) replyCount!: number;
+  @ApiProperty({ format: 'date-time' }) lastActivityAt!: string;
+  @ApiProperty() pinned!: boolean;
+  @ApiProperty() locked!: boolean;
+  @ApiProperty({ description: 'a reply was chosen as the solution' }) solved!: boolean;
+  @ApiProperty({ description: 'posts were written since the caller last read the topic (or they never did)' }) unread!: boolean;
+}
+
+export class TopicPermissionsDto {
+  @ApiProperty() reply!: boolean;
+  @ApiProperty({ description: 'pin, unpin, lock and unlock it (managers)' }) moderate!: boolean;
+  @ApiProperty() chooseSolution!: boolean;
+}
+
+export class TopicViewDto extends TopicItemDto {
+  @ApiProperty({ format: 'uuid' }) spaceId!: string;
+  @ApiProperty({ format: 'uuid' }) openingPostId!: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) solutionPostId!: string | null;
+  @ApiProperty({ type: 'integer', description: "revision of the topic stream's last event" }) revision!: number;
+  @ApiProperty({ type: () => TopicPermissionsDto, description: 'what the caller may do here' }) permissions!: TopicPermissionsDto;
+}
+
+export class PostDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ format: 'uuid' }) authorId!: string;
+  @ApiProperty() authorName!: string;
+  @ApiProperty({ description: "Markdown as typed; '' once deleted" }) body!: string;
+  @ApiProperty({ description: "the body rendered and sanitized; '' once deleted" }) html!: string;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'the post it quotes' }) replyTo!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true }) editedAt!: string | null;
+  @ApiProperty({ description: 'a placeholder for a deleted post' }) deleted!: boolean;
+  @ApiProperty({ type: 'integer', description: 'how many versions the post has had' }) version!: number;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, example: { '👍': 2 }, description: 'emoji → how many people added it (absent when nobody did)' })
+  reactions!: Record<string, number>;
+  @ApiProperty({ enum: REACTION_EMOJIS, isArray: true, description: 'the emojis the caller added' }) mine!: string[];
+}
+
+export class PostPageDto {
+  @ApiProperty({ type: [PostDto] }) items!: PostDto[];
+  @ApiProperty({ type: String, nullable: true, description: 'send it as ?cursor= for the next page; null on the last one' }) nextCursor!: string | null;
+}
+
+export class TopicPageDto {
+  @ApiProperty({ type: () => TopicViewDto }) topic!: TopicViewDto;
+  @ApiProperty({ type: () => PostPageDto, description: 'a page of its posts, oldest first' }) posts!: PostPageDto;
+}
+
+export class PostVersionDto {
+  @ApiProperty({ type: 'integer' }) version!: number;
+  @ApiProperty({ description: "Markdown; '' once the post is deleted" }) body!: string;
+  @ApiProperty({ description: "rendered and sanitized; '' once the post is deleted" }) html!: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ format: 'uuid', description: 'who wrote this version' }) by!: string;
+  @ApiProperty() byName!: string;
+}
+
+export class PostVersionsDto {
+  @ApiProperty({ format: 'uuid' }) postId!: string;
+  @ApiProperty({ format: 'uuid' }) topicId!: string;
+  @ApiProperty() deleted!: boolean;
+  @ApiProperty({ type: [PostVersionDto], description: 'oldest first' }) items!: PostVersionDto[];
+}

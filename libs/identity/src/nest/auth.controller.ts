@@ -1,11 +1,11 @@
 import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Post, Req, Res } from '@nestjs/common';
-import { ApiCookieAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCookieAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CommandBus } from '@nestjs/cqrs';
 import { Meta, SkipIdempotency, type RequestMeta } from '#ruche/platform';
 import { AUTH_SETTINGS, type AuthSettings } from './auth.settings.js';
 import { CurrentUser, Public, type SignedInUser } from './auth.decorators.js';
-import { DevLoginDto, MeDto } from './auth.dto.js';
+import { DevLoginDto, MeDto, SignedInDto } from './auth.dto.js';
 import { SESSION_COOKIE, SessionStore } from './session.store.js';
 import { SignInCommand } from './sign-in.command.js';
 
@@ -27,8 +27,8 @@ export class AuthController {
   @Post('auth/dev-login')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in by e-mail (AUTH_MODE=dev only; 404 otherwise)' })
-  @ApiOkResponse({ type: MeDto })
-  async devLogin(@Body() body: DevLoginDto, @Meta() meta: RequestMeta, @Res({ passthrough: true }) response: Response): Promise<MeDto & { position: number }> {
+  @ApiOkResponse({ type: SignedInDto, description: 'Signed in: the session cookie is set' })
+  async devLogin(@Body() body: DevLoginDto, @Meta() meta: RequestMeta, @Res({ passthrough: true }) response: Response): Promise<SignedInDto> {
     if (this.settings.authMode !== 'dev') throw new NotFoundException();
     const { user: state, position } = await this.commands.execute(new SignInCommand(body, meta));
     const session = await this.sessions.create(state.userId, position);
@@ -53,6 +53,7 @@ export class AuthController {
   @Post('auth/logout')
   @HttpCode(204)
   @ApiOperation({ summary: 'Ends the session' })
+  @ApiNoContentResponse({ description: 'Signed out: the session cookie is cleared' })
   async logout(@Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<void> {
     const token: unknown = request.cookies?.[SESSION_COOKIE];
     if (typeof token === 'string') await this.sessions.delete(token);

@@ -35,3 +35,11 @@ export class MeDto {
   @ApiProperty({ isArray: true, enum: GLOBAL_ROLES }) roles!: string[];
   @ApiPropertyOptional() uai?: string;
 }
+
+export class SignedInDto extends MeDto {
+  @ApiProperty({ type: 'integer', description: 'log position of the sign-in: send it as X-Min-Position to read your write' }) position!: number;
+}
+
+export class OidcLogoutDto {
+  @ApiProperty({ format: 'uri', description: "where to send the browser: the identity provider's end-session endpoint, or this site" }) redirectTo!: string;
+}

@@ -1,10 +1,11 @@
 import { Controller, Get, HttpCode, HttpException, Inject, Logger, Optional, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiFoundResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiFoundResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiSeeOtherResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { DomainError } from '#ruche/domain-kit';
 import { Meta, SECURITY_AUDIT, SkipIdempotency, type RequestMeta, type SecurityAudit } from '#ruche/platform';
 import { Public } from './auth.decorators.js';
+import { OidcLogoutDto } from './auth.dto.js';
 import { ClaimsMappingError, mapClaims } from './oidc.claims.js';
 import { OidcClient, OidcRefusal } from './oidc.client.js';
 import { OidcSignInCommand } from './oidc.sign-in.js';
@@ -13,6 +14,9 @@ import { OidcStore, sessionIdOfToken } from './oidc.store.js';
 import { SESSION_COOKIE, SessionStore } from './session.store.js';
 
 const CALLBACK_PATH = '/api/auth/oidc';
+
+/** A redirect's answer in the OpenAPI document: no body, a Location. */
+const REDIRECT = { headers: { Location: { description: 'where the browser goes next', schema: { type: 'string' as const } } } };
 
 /** Where to land after sign-in: a path of this site only (no scheme, no `//host`, no backslash). */
 function safeReturnTo(value: unknown): string {
@@ -44,7 +48,7 @@ export class OidcController {
   @Get('login')
   @ApiOperation({ summary: "Starts a sign-in at the académie's identity provider (redirects there)" })
   @ApiQuery({ name: 'returnTo', required: false, description: 'a path of this site to land on afterwards' })
-  @ApiFoundResponse({ description: 'Redirect to the identity provider' })
+  @ApiFoundResponse({ description: 'Redirect to the identity provider', ...REDIRECT })
   async login(@Query('returnTo') returnTo: unknown, @Res() response: Response): Promise<void> {
     let authorization: Awaited<ReturnType<OidcClient['authorizationUrl']>>;
     try {
@@ -68,7 +72,7 @@ export class OidcController {
   @Public()
   @Get('callback')
   @ApiOperation({ summary: 'Where the identity provider sends the browser back; sets the session cookie and redirects' })
-  @ApiFoundResponse({ description: 'Signed in: redirect to where the sign-in started' })
+  @ApiFoundResponse({ description: 'Signed in: redirect to where the sign-in started', ...REDIRECT })
   async callback(@Req() request: Request, @Meta() meta: RequestMeta, @Res() response: Response): Promise<void> {
     const binding: unknown = request.cookies?.[OIDC_LOGIN_COOKIE];
     response.clearCookie(OIDC_LOGIN_COOKIE, { path: CALLBACK_PATH });
@@ -135,6 +139,8 @@ export class OidcController {
   @Post('logout')
   @HttpCode(303)
   @ApiOperation({ summary: 'Ends the session, and at the identity provider too (redirect, or { redirectTo } for JSON clients)' })
+  @ApiSeeOtherResponse({ description: "Signed out: redirect to the identity provider's end-session endpoint (or this site)", ...REDIRECT })
+  @ApiOkResponse({ type: OidcLogoutDto, description: 'Signed out, to a client that accepts JSON rather than HTML' })
   async logout(@Req() request: Request, @Res() response: Response): Promise<void> {
     const token: unknown = request.cookies?.[SESSION_COOKIE];
     let idToken: string | undefined;

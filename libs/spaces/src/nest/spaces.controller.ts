@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Use
 import { CommandBus, QueryBus } from '@nestjs/cqrs';
 import { ApiCookieAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, type SignedInUser } from '#ruche/identity/nest';
-import { Meta, MinPositionInterceptor, PageQueryDto, ReadsFrom, type Landed, type RequestMeta } from '#ruche/platform';
+import { ApiPageResponse, Meta, MinPositionInterceptor, PageQueryDto, ReadsFrom, type Landed, type RequestMeta } from '#ruche/platform';
 import type { SpaceKind } from '../space.js';
 import {
   ApproveJoinRequestCommand,
@@ -22,13 +22,19 @@ import {
   SpaceActivityQuery,
 } from './space.queries.js';
 import {
+  ActivityItemDto,
   AddMemberDto,
   ChangeRoleDto,
   CreateSpaceDto,
+  JoinRequestDto,
   LandedDto,
   ListSpacesQueryDto,
+  MemberAddedDto,
+  MemberDto,
+  SpaceCardDto,
   SpaceIdParams,
   SpaceMemberParams,
+  SpaceViewDto,
   UpdateSpaceDto,
 } from './spaces.dto.js';
 
@@ -53,6 +59,7 @@ export class SpacesController {
 
   @Get()
   @ApiOperation({ summary: 'Spaces the caller may see; filters kind, uai, q' })
+  @ApiPageResponse(SpaceCardDto, 'A page of spaces, by name')
   list(@Query() query: ListSpacesQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new ListSpacesQuery(user, { ...query, kind: query.kind as SpaceKind | undefined }));
   }
@@ -60,6 +67,7 @@ export class SpacesController {
   @Get(':id')
   @ReadsFrom('spaces', 'users', 'forum_topics')
   @ApiOperation({ summary: 'The space, with myRole' })
+  @ApiOkResponse({ type: SpaceViewDto })
   get(@Param() { id }: SpaceIdParams, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new GetSpaceQuery(user, id));
   }
@@ -73,13 +81,14 @@ export class SpacesController {
 
   @Get(':id/members')
   @ApiOperation({ summary: 'Members with roles' })
+  @ApiPageResponse(MemberDto, 'A page of members, in the order they joined')
   members(@Param() { id }: SpaceIdParams, @Query() page: PageQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new ListMembersQuery(user, id, page.limit, page.cursor));
   }
 
   @Post(':id/members')
   @ApiOperation({ summary: 'Add a member by e-mail, registering them if new (manager)' })
-  @ApiCreatedResponse({ type: LandedDto })
+  @ApiCreatedResponse({ type: MemberAddedDto })
   addMember(@Param() { id }: SpaceIdParams, @Body() body: AddMemberDto, @CurrentUser() user: SignedInUser, @Meta() meta: RequestMeta) {
     return this.commands.execute(new InviteMemberCommand(id, body.email, body.role, user, meta));
   }
@@ -115,6 +124,7 @@ export class SpacesController {
 
   @Get(':id/join-requests')
   @ApiOperation({ summary: 'Pending join requests (manager)' })
+  @ApiPageResponse(JoinRequestDto, 'A page of pending requests, oldest first')
   joinRequests(@Param() { id }: SpaceIdParams, @Query() page: PageQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new ListJoinRequestsQuery(user, id, page.limit, page.cursor));
   }
@@ -138,6 +148,7 @@ export class SpacesController {
   @Get(':id/activity')
   @ReadsFrom('space_activity', 'spaces', 'users')
   @ApiOperation({ summary: "The space's recent events, newest first" })
+  @ApiPageResponse(ActivityItemDto, 'A page of events, newest first')
   activity(@Param() { id }: SpaceIdParams, @Query() page: PageQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new SpaceActivityQuery(user, id, page.limit, page.cursor));
   }

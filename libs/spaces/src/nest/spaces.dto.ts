@@ -109,3 +109,66 @@ export class LandedDto {
   @ApiProperty({ description: 'log position of the last event: send it as X-Min-Position to read your write' })
   position!: number;
 }
+
+// Answers, for the OpenAPI document only (space.queries.ts builds them).
+
+export class MemberAddedDto extends LandedDto {
+  @ApiProperty({ format: 'uuid', description: 'the member, registered on the spot when the e-mail was new' }) userId!: string;
+}
+
+export class SpacePermissionsDto {
+  @ApiProperty() read!: boolean;
+  @ApiProperty() contribute!: boolean;
+  @ApiProperty() manage!: boolean;
+}
+
+export class SpaceCardDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() name!: string;
+  @ApiProperty({ description: "'' when none was given" }) description!: string;
+  @ApiProperty({ enum: SPACE_KINDS }) kind!: string;
+  @ApiProperty({ enum: SPACE_VISIBILITIES }) visibility!: string;
+  @ApiPropertyOptional({ example: '0061234X', description: 'establishment spaces' }) uai?: string;
+  @ApiPropertyOptional({ format: 'uuid', description: 'left out when the caller may not know the parent (a private space they are not in)' })
+  parentSpaceId?: string;
+  @ApiProperty({ type: 'integer' }) memberCount!: number;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiProperty({ type: 'integer', description: "revision of the space stream's last event" }) revision!: number;
+}
+
+export class SpaceViewDto extends SpaceCardDto {
+  @ApiProperty({ enum: SPACE_ROLES, nullable: true, description: 'null when the caller is not a member' }) myRole!: string | null;
+  @ApiProperty({ type: () => SpacePermissionsDto, description: 'what the caller may do here' }) permissions!: SpacePermissionsDto;
+  @ApiPropertyOptional({ type: 'integer', description: "the caller's unread forum topics here (0 when they may not read the space)" })
+  unreadTopics?: number;
+}
+
+export class MemberDto {
+  @ApiProperty({ format: 'uuid' }) userId!: string;
+  @ApiProperty() displayName!: string;
+  @ApiProperty({ enum: SPACE_ROLES }) role!: string;
+  @ApiProperty({ format: 'date-time' }) joinedAt!: string;
+}
+
+export class JoinRequestDto {
+  @ApiProperty({ format: 'uuid' }) userId!: string;
+  @ApiProperty() displayName!: string;
+  @ApiProperty({ format: 'date-time' }) requestedAt!: string;
+}
+
+export class ActivityPersonDto {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() displayName!: string;
+}
+
+export class ActivityItemDto {
+  @ApiProperty({ type: 'integer', description: 'log position of the event' }) position!: number;
+  @ApiProperty({ example: 'MemberJoined', description: 'the event type' }) type!: string;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ type: () => ActivityPersonDto, description: 'who did it' }) actor!: ActivityPersonDto;
+  @ApiPropertyOptional({ type: () => ActivityPersonDto, description: 'the member it was done to, when it was done to one' })
+  subject?: ActivityPersonDto;
+  @ApiProperty({ type: 'object', additionalProperties: true, description: "the event's readable details (names, roles, changed fields), by event type" })
+  details!: Record<string, unknown>;
+}
