@@ -46,5 +46,7 @@ export default {
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.spec.ts'] },
     { ...common, displayName: 'int', testMatch: ['<rootDir>/**/*.int.spec.ts'], globalSetup: builtOnce },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.spec.ts'], globalSetup: builtOnce },
+    // Real Chromium against the built server and web app (test/browser/README.md).
+    { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.browser.spec.ts'], globalSetup: '<rootDir>/test/browser/support/global-build.ts' },
   ],
 };

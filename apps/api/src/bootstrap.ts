@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { Logger, ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -22,8 +23,8 @@ import {
   toProblem,
 } from './http/problem.js';
 
-/** The web app's files: apps/web/public in the source tree (dist/ runs from the same root). */
-const WEB_ROOT = path.resolve(process.cwd(), 'apps/web/public');
+/** The web app as Vite builds it (apps/web → dist/web, `npm run build:web`); dist/ runs from the same root. */
+const WEB_ROOT = path.resolve(process.cwd(), 'dist/web');
 
 /** Largest JSON body accepted; larger ones get a 413 problem before any handler runs. */
 export const MAX_JSON_BODY = '1mb';
@@ -55,9 +56,26 @@ export async function createApp(config: RucheConfig, options: AppOptions = {}): 
   );
   app.useGlobalFilters(new ProblemDetailsFilter());
   app.enableShutdownHooks();
-  app.useStaticAssets(WEB_ROOT, { index: 'index.html' });
+  // Hashed bundles are cached for good; index.html is revalidated so a new build shows at once.
+  app.useStaticAssets(WEB_ROOT, {
+    index: false,
+    setHeaders: (res, file) => res.setHeader('Cache-Control', file.includes(`${path.sep}assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache'),
+  });
+  app.use(serveWebApp(path.join(WEB_ROOT, 'index.html')));
   setUpOpenApi(app);
   return app;
+}
+
+/**
+ * The web app's routes (/, /espaces/…, /connexion…) all answer its index.html: the browser's
+ * router shows the page, or its French 404. /api, /socket.io and /assets stay the server's.
+ */
+function serveWebApp(indexFile: string) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || /^\/(api|socket\.io|assets)(\/|$)/.test(req.path) || !fs.existsSync(indexFile)) return next();
+    res.setHeader('Cache-Control', 'no-cache');
+    res.sendFile(indexFile);
+  };
 }
 
 function setUpOpenApi(app: INestApplication): void {
