@@ -1,0 +1,226 @@
+import { createHash } from 'node:crypto';
+import type { EventStore } from '#ruche/eventstore';
+import { postgresService } from '#ruche/eventstore/testing';
+import { ProjectionRunner, type SqlDatabase } from '#ruche/projections';
+import { postgresBackend, sqliteBackend, type TestBackend } from '../../../projections/src/testing/test-backends.js';
+import { parisDay, startOfMonth } from '../calendar.js';
+import { countedFactOf, isContribution } from '../counted-events.js';
+import { ANSWER_WINDOW_SECONDS } from '../figures.js';
+import { syntheticYear, type YearAppend } from '../testing/synthetic-year.js';
+import { ALL_SPACES, FiguresReader, NO_GROUPING } from './figures.reader.js';
+import { COUNTER_COLUMNS, INDICATOR_TABLES, indicatorsProjection, PEOPLE_KINDS } from './indicators.projection.js';
+
+/*
+ * The indicators projection against the log it reads: a projection added once more than
+ * 10,000 events exist gets their whole history, every table equals what a plain fold of the
+ * same events says (the oracle below, written without SQL), a rebuild from position 0 gives
+ * identical tables, and SQLite and PostgreSQL give identical tables for the same log.
+ */
+
+const pg = await postgresService();
+const backends: Array<[string, () => TestBackend]> = [['SQLite', sqliteBackend]];
+if (pg.available) backends.push(['PostgreSQL', () => postgresBackend('indicators')]);
+
+const history: YearAppend[] = [...syntheticYear({ establishments: 2, seed: 'indicators-int', to: '2026-12-18' })];
+const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** What the tables must hold, folded from the events in log order with no SQL. */
+interface Oracle {
+  days: Map<string, Record<string, number>>;
+  people: Set<string>;
+  peopleDays: Set<string>;
+  topics: Map<string, { author: string; openedMs: number; firstReplyMs: number | null; answered: 0 | 1 }>;
+  facts: number;
+  competences: Map<string, number>;
+  milestones: Set<string>;
+  spaces: number;
+}
+
+function oracleOf(appends: readonly YearAppend[]): Oracle {
+  const oracle: Oracle = { days: new Map(), people: new Set(), peopleDays: new Set(), topics: new Map(), facts: 0, competences: new Map(), milestones: new Set(), spaces: 0 };
+  const bump = (spaceId: string, day: string, column: string): void => {
+    const key = `${spaceId}|${day}`;
+    const row = oracle.days.get(key) ?? {};
+    row[column] = (row[column] ?? 0) + 1;
+    oracle.days.set(key, row);
+  };
+  const moveCompetence = (spaceId: string, code: string, delta: number): void => {
+    const key = `${spaceId}|${code}`;
+    oracle.competences.set(key, (oracle.competences.get(key) ?? 0) + delta);
+  };
+  for (const append of appends) {
+    for (const event of append.events) {
+      const data = event.data as Record<string, unknown> & { spaceId: string; at: string; by: string };
+      if (event.type === 'SpaceCreated') oracle.spaces++;
+      if (event.type === 'EstablishmentMilestoneRecorded') oracle.milestones.add(`${String(data.uai)}|${String(data.milestone)}`);
+      if (event.type === 'DocumentCreated') for (const code of data.competences as string[]) moveCompetence(data.spaceId, code, 1);
+      if (event.type === 'DocumentCompetencesChanged') {
+        for (const code of data.previousCompetences as string[]) moveCompetence(data.spaceId, code, -1);
+        for (const code of data.competences as string[]) moveCompetence(data.spaceId, code, 1);
+      }
+      const fact = countedFactOf({ ...event, streamName: append.streamName });
+      if (!fact) continue;
+      oracle.facts++;
+      const day = parisDay(fact.at);
+      bump(fact.spaceId, day, COUNTER_COLUMNS[fact.field]);
+      if (isContribution(fact.field) || fact.field === 'views') {
+        const kind = isContribution(fact.field) ? PEOPLE_KINDS.contributor : PEOPLE_KINDS.visitor;
+        oracle.people.add(`${fact.spaceId}|${startOfMonth(day)}|${kind}|${fact.userId}`);
+        oracle.peopleDays.add(`${fact.spaceId}|${day}|${kind}|${fact.userId}`);
+      }
+      const topicId = data.topicId as string;
+      if (event.type === 'TopicOpened') oracle.topics.set(topicId, { author: data.by, openedMs: Date.parse(data.at), firstReplyMs: null, answered: 0 });
+      if (event.type === 'ReplyPosted') {
+        const topic = oracle.topics.get(topicId)!;
+        if (topic.firstReplyMs === null && data.by !== topic.author) {
+          topic.firstReplyMs = Date.parse(data.at) - topic.openedMs;
+          if (topic.firstReplyMs <= ANSWER_WINDOW_SECONDS * 1000) {
+            topic.answered = 1;
+            bump(data.spaceId, parisDay(new Date(topic.openedMs)), 'answered_topics');
+          }
+        }
+      }
+    }
+  }
+  return oracle;
+}
+
+async function writeHistory(store: EventStore): Promise<number> {
+  let count = 0;
+  for (const append of history) {
+    await store.appendToStream(append.streamName, append.events, { expectedRevision: 'any' });
+    count += append.events.length;
+  }
+  return count;
+}
+
+/** Every table, row by row (columns by name); the store's own clock (created_at) left out. */
+async function digests(db: SqlDatabase): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const table of INDICATOR_TABLES) {
+    const rows = await db.query(`SELECT * FROM ${table}`);
+    const hashes = rows
+      .map((row) => {
+        const { created_at: _storeClock, ...own } = row as Record<string, unknown>;
+        const values = Object.entries(table === 'ind_facts' ? own : row).sort(([a], [b]) => a.localeCompare(b));
+        return createHash('sha256').update(JSON.stringify(values.map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]))).digest('hex');
+      })
+      .sort();
+    out[table] = `${rows.length}:${createHash('sha256').update(hashes.join('\n')).digest('hex')}`;
+  }
+  return out;
+}
+
+const digestsByBackend = new Map<string, Record<string, string>>();
+const oracle = oracleOf(history);
+
+describe.each(backends)('the indicators projection over a school term (%s)', (label, makeBackend) => {
+  let backend: TestBackend;
+  let store: EventStore;
+  let db: SqlDatabase;
+  let runner: ProjectionRunner;
+  let head = 0;
+
+  beforeAll(async () => {
+    backend = makeBackend();
+    store = await backend.openStore();
+    db = await backend.openDb();
+    const written = await writeHistory(store);
+    expect(written).toBeGreaterThan(10_000);
+    head = await store.headPosition();
+    // Added after the fact, as a new indicator would be: it must get the whole history.
+    runner = new ProjectionRunner({ store, db, projections: [indicatorsProjection], logger: quiet });
+    await runner.start();
+    expect(await runner.waitForPosition(head, 120_000)).toBe(true);
+  }, 240_000);
+
+  afterAll(async () => {
+    await runner?.stop();
+    await db?.close();
+    await store?.close();
+    await backend?.dispose();
+  });
+
+  it('counts every event of the log once, per space and Paris day, as the plain fold does', async () => {
+    const rows = await db.query<Record<string, string | number>>(`SELECT * FROM ind_space_days`);
+    const tables = new Map(
+      rows.map((row) => [
+        `${row.space_id}|${row.day}`,
+        Object.fromEntries([...Object.values(COUNTER_COLUMNS), 'answered_topics'].filter((c) => Number(row[c]) !== 0).map((c) => [c, Number(row[c])])),
+      ]),
+    );
+    expect(tables.size).toBe(oracle.days.size);
+    expect(Object.fromEntries(tables)).toEqual(Object.fromEntries(oracle.days));
+    const facts = await db.queryOne<{ n: number }>(`SELECT COUNT(*) AS n FROM ind_facts`);
+    expect(Number(facts?.n)).toBe(oracle.facts);
+    expect(oracle.facts).toBeGreaterThan(8_000);
+  });
+
+  it('keeps each person once per space, month and role, and once per day', async () => {
+    const months = await db.query<{ space_id: string; month: string; kind: string; user_id: string }>(`SELECT * FROM ind_people_months`);
+    expect(new Set(months.map((r) => `${r.space_id}|${r.month}|${r.kind}|${r.user_id}`))).toEqual(oracle.people);
+    expect(months).toHaveLength(oracle.people.size);
+    const days = await db.queryOne<{ n: number }>(`SELECT COUNT(*) AS n FROM ind_people_days`);
+    expect(Number(days?.n)).toBe(oracle.peopleDays.size);
+  });
+
+  it("finds each topic's first reply from someone else, and whether it came within 48 h", async () => {
+    const rows = await db.query<{ topic_id: string; first_reply_ms: number | null; answered_in_window: number }>(
+      `SELECT topic_id, first_reply_ms, answered_in_window FROM ind_topics`,
+    );
+    expect(rows).toHaveLength(oracle.topics.size);
+    for (const row of rows) {
+      const topic = oracle.topics.get(row.topic_id)!;
+      expect({ id: row.topic_id, ms: row.first_reply_ms === null ? null : Number(row.first_reply_ms), answered: Number(row.answered_in_window) }).toEqual({
+        id: row.topic_id,
+        ms: topic.firstReplyMs,
+        answered: topic.answered,
+      });
+    }
+    expect([...oracle.topics.values()].some((t) => t.answered === 1)).toBe(true);
+    expect([...oracle.topics.values()].some((t) => t.firstReplyMs === null)).toBe(true);
+  });
+
+  it('follows fiches per competence, milestones and spaces', async () => {
+    const competences = await db.query<{ space_id: string; code: string; documents: number }>(`SELECT * FROM ind_competences`);
+    expect(Object.fromEntries(competences.map((r) => [`${r.space_id}|${r.code}`, Number(r.documents)]))).toEqual(Object.fromEntries(oracle.competences));
+    const milestones = await db.query<{ uai: string; milestone: string }>(`SELECT uai, milestone FROM ind_milestones`);
+    expect(new Set(milestones.map((r) => `${r.uai}|${r.milestone}`))).toEqual(oracle.milestones);
+    expect(oracle.milestones.size).toBeGreaterThan(0);
+    expect(Number((await db.queryOne<{ n: number }>(`SELECT COUNT(*) AS n FROM ind_spaces`))?.n)).toBe(oracle.spaces);
+  });
+
+  it("reads the académie's figures as the fold counts them", async () => {
+    const reader = new FiguresReader(db);
+    const span = { from: '2026-10-01', to: '2026-10-31' };
+    const figures = (await reader.figures({ selection: ALL_SPACES, grouping: NO_GROUPING, span, now: new Date('2027-01-01T00:00:00Z') })).get('all')!;
+    const inOctober = [...oracle.days].filter(([key]) => key.split('|')[1]!.startsWith('2026-10'));
+    const sum = (column: string): number => inOctober.reduce((total, [, row]) => total + (row[column] ?? 0), 0);
+    const distinct = (kind: string): number =>
+      new Set([...oracle.people].filter((p) => p.split('|')[1] === '2026-10-01' && p.split('|')[2] === kind).map((p) => p.split('|')[3])).size;
+    expect(figures).toMatchObject({
+      topics: sum('topics'),
+      replies: sum('replies'),
+      views: sum('views'),
+      revisions: sum('revisions'),
+      contributors: distinct(PEOPLE_KINDS.contributor),
+      uniqueVisitors: distinct(PEOPLE_KINDS.visitor),
+      unansweredTopics: sum('topics') - sum('answered_topics'),
+    });
+    expect(figures.topics).toBeGreaterThan(20);
+  });
+
+  it('rebuilds from position 0 into identical tables, while serving', async () => {
+    const before = await digests(db);
+    const result = await runner.rebuild(indicatorsProjection.name);
+    expect(result.position).toBe(head);
+    expect(await digests(db)).toEqual(before);
+    digestsByBackend.set(label, before);
+  }, 120_000);
+
+  if (label === 'PostgreSQL') {
+    it('gives the very tables SQLite gives for the same log', () => {
+      expect(digestsByBackend.get('PostgreSQL')).toEqual(digestsByBackend.get('SQLite'));
+    });
+  }
+});
