@@ -37,6 +37,7 @@ setUnauthorizedHandler(() => {
   const { pathname, search, hash } = window.location;
   if (pathname.startsWith('/connexion') || pathname.startsWith('/public')) return;
   live.close();
+  sessionStorage.setItem('ruche.expired', '1');
   // Navigate first: forgetting the person before would let the page's own guard redirect
   // without saying that the session expired.
   void router

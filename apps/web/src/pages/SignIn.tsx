@@ -1,8 +1,7 @@
-import { Alert } from '@codegouvfr/react-dsfr/Alert';
 import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Input } from '@codegouvfr/react-dsfr/Input';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { api } from '../api/client';
 import { meKey } from '../api/hooks';
@@ -26,6 +25,9 @@ export function SignInPage() {
   const queryClient = useQueryClient();
   const [email, setEmail] = useState('');
   const back = safeReturn(params.get('retour'));
+  // Set by the 401 handler (main.tsx): the notice survives a redirect that drops the query.
+  const [expired] = useState(() => sessionStorage.getItem('ruche.expired') === '1');
+  useEffect(() => sessionStorage.removeItem('ruche.expired'), []);
   const signIn = useMutation({
     mutationFn: (body: { email: string; displayName?: string; roles?: string[]; uai?: string }) => api.post<Me>('/api/auth/dev-login', body, { allowAnonymous: true }),
     onSuccess: (me) => {
@@ -43,7 +45,11 @@ export function SignInPage() {
     <div className="fr-grid-row fr-grid-row--gutters">
       <div className="fr-col-12">
         <h1>{t('signIn.title')}</h1>
-        {params.get('expiree') && <Alert severity="info" small description={t('signIn.expired')} className="fr-mb-3w" />}
+        {(params.get('expiree') || expired) && (
+          <div className="fr-alert fr-alert--info fr-alert--sm fr-mb-3w" role="status">
+            <p>{t('signIn.expired')}</p>
+          </div>
+        )}
       </div>
       <section className="fr-col-12 fr-col-md-7" aria-labelledby="personas-title">
         <h2 id="personas-title" className="fr-h4">
