@@ -113,7 +113,7 @@ describe('sign-in, home and the French 404', () => {
     await page.getByRole('heading', { level: 1, name: 'Bonjour Paul Petit (référent PIX)' }).waitFor();
     expect(new URL(page.url()).pathname).toBe('/');
     await page.getByRole('heading', { name: 'Mes espaces', exact: true }).waitFor();
-    await page.getByRole('link', { name: 'Collège Jean Moulin — Nice' }).waitFor();
+    await page.locator('section[aria-labelledby="my-spaces"]').getByRole('link', { name: 'Collège Jean Moulin — Nice' }).waitFor();
     await screenshot(page, 'accueil');
   });
 
