@@ -8,6 +8,7 @@ import { countedFactOf, isContribution, type CountedField } from '../counted-eve
 import { departmentOfUai } from '../department.js';
 import { isEstablishmentEvent } from '../establishment.js';
 import { ANSWER_WINDOW_SECONDS } from '../figures.js';
+import { applyIndicatorBatch } from './indicators-batch.projection.js';
 
 export type IndicatorTable =
   | 'ind_spaces'
@@ -31,6 +32,15 @@ export const INDICATOR_TABLES: readonly IndicatorTable[] = [
 ];
 
 export const INDICATORS_PROJECTION = 'indicators';
+
+/**
+ * A projection that can also apply a whole batch of events at once, with the very result of
+ * applying them one by one (in the same transaction, so exactly once as well). Today's runner
+ * applies events one by one; a runner that batches can call this instead.
+ */
+export interface BatchApplicable<Table extends string> {
+  applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, physical: PhysicalTables<Table>): Promise<void>;
+}
 
 /** Column of ind_space_days for each counted field. */
 export const COUNTER_COLUMNS: Readonly<Record<CountedField, string>> = {
@@ -64,7 +74,7 @@ const categoryOf = (streamName: string): string => streamName.slice(0, streamNam
  * - ind_competences: fiches per PIX competence and space; ind_milestones: the PIX deployment.
  * apply uses nothing but the event: its own `at` fixes its day (Europe/Paris).
  */
-export const indicatorsProjection: Projection<IndicatorTable> = {
+export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<IndicatorTable> = {
   name: INDICATORS_PROJECTION,
   version: 1,
   tables: INDICATOR_TABLES,
@@ -165,27 +175,14 @@ export const indicatorsProjection: Projection<IndicatorTable> = {
     );
   },
 
+  applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
+    return applyIndicatorBatch(events, tx, t, applyDirectoryEvent);
+  },
+
   async apply(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
-    switch (categoryOf(recorded.streamName)) {
-      case 'space':
-        await applySpaceDirectory(recorded as unknown as RecordedEvent & SpaceEvent, tx, t);
-        break;
-      case 'document':
-        await applyCompetences(recorded as unknown as RecordedEvent & DocumentEvent, tx, t);
-        break;
-      case 'establishment':
-        if (isEstablishmentEvent(recorded)) {
-          const d = recorded.data;
-          await tx.execute(
-            `INSERT INTO ${t.ind_milestones} (uai, milestone, date, at, position) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (uai, milestone) DO NOTHING`,
-            [d.uai, d.milestone, d.date, d.at, recorded.position],
-          );
-        }
-        return;
-      default:
-        break;
-    }
+    const category = categoryOf(recorded.streamName);
+    if (category === 'space' || category === 'establishment') await applyDirectoryEvent(recorded, tx, t);
+    if (category === 'document') await applyCompetences(recorded as unknown as RecordedEvent & DocumentEvent, tx, t);
     const fact = countedFactOf(recorded);
     if (!fact) return;
     const day = parisDay(fact.at);
@@ -270,7 +267,19 @@ async function upsertDay(
   );
 }
 
-async function applySpaceDirectory(event: RecordedEvent & SpaceEvent, tx: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
+/** The events written one by one on both paths: the space directory and the milestones. */
+async function applyDirectoryEvent(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
+  if (categoryOf(recorded.streamName) === 'establishment') {
+    if (!isEstablishmentEvent(recorded)) return;
+    const d = recorded.data;
+    await tx.execute(
+      `INSERT INTO ${t.ind_milestones} (uai, milestone, date, at, position) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (uai, milestone) DO NOTHING`,
+      [d.uai, d.milestone, d.date, d.at, recorded.position],
+    );
+    return;
+  }
+  const event = recorded as unknown as RecordedEvent & SpaceEvent;
   switch (event.type) {
     case 'SpaceCreated': {
       const d = event.data;
