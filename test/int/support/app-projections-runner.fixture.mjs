@@ -1,11 +1,18 @@
-// The app's real projections in a process of their own, for the crash test: it prints
-// "applied <position>" after each committed batch and runs until killed. Each projection is
+// The app's real projections in a process of their own, for the crash test: it prints the names
+// of the projections it runs ("projections a,b,…", the same list as read-models.int.spec.ts),
+// then "applied <position>" after each committed batch, and runs until killed. Each projection is
 // wrapped by countingProjection, which logs every application in an apply log of its own.
 // Argument: JSON target { kind: 'sqlite', filename } | { kind: 'postgres', connectionString, schema }.
 // It imports the compiled libraries (dist/): run `npm run build` first.
+import { documentsProjections } from '#ruche/documents/nest';
 import { PostgresEventStore, SqliteEventStore } from '#ruche/eventstore';
+import { faqProjections } from '#ruche/faq/nest';
+import { forumsProjections } from '#ruche/forums/nest';
 import { identityProjections } from '#ruche/identity/nest';
+import { indicatorsProjections } from '#ruche/indicators/nest';
+import { notificationsProjections } from '#ruche/notifications/nest';
 import { openPostgresDatabase, openSqliteDatabase, ProjectionRunner } from '#ruche/projections';
+import { searchProjections } from '#ruche/search/nest';
 import { spacesProjections } from '#ruche/spaces/nest';
 
 const { countingProjection } = await import(
@@ -21,10 +28,21 @@ const db =
   target.kind === 'sqlite'
     ? openSqliteDatabase({ filename: target.filename })
     : await openPostgresDatabase({ connectionString: target.connectionString, schema: target.schema });
+const projections = [
+  ...identityProjections,
+  ...spacesProjections,
+  ...forumsProjections,
+  ...faqProjections,
+  ...documentsProjections,
+  ...searchProjections(db.dialect),
+  ...notificationsProjections,
+  ...indicatorsProjections,
+].map((projection) => countingProjection(projection));
+process.stdout.write(`projections ${projections.map((projection) => projection.name).join(',')}\n`);
 const runner = new ProjectionRunner({
   store,
   db,
-  projections: [...identityProjections, ...spacesProjections].map((projection) => countingProjection(projection)),
+  projections,
   batchSize: Number(process.env.BATCH_SIZE ?? 200),
   logger: { log: () => undefined, warn: (m) => console.error(m), error: (m) => console.error(m) },
 });
