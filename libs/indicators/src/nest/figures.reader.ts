@@ -3,7 +3,7 @@ import type { SqlDatabase, SqlValue } from '#ruche/projections';
 import { READ_DB } from '#ruche/platform';
 import { monthsAndEdges, periodStart, periodsOf, type DaySpan, type Granularity } from '../calendar.js';
 import { emptyFigures, hoursOf, median, ANSWER_WINDOW_SECONDS, type Figures } from '../figures.js';
-import { COUNTER_COLUMNS, PEOPLE_KINDS } from './indicators.projection.js';
+import { COUNTER_COLUMNS, monthBit, PEOPLE_KINDS } from './indicators.projection.js';
 
 /**
  * Which spaces a figure is about, as a condition on `s` (a row of ind_spaces), with its
@@ -45,6 +45,16 @@ export interface FigureRequest {
   now: Date;
 }
 
+/** [calendar year, bits of its months] for a list of months (`YYYY-MM-01`). */
+function yearMasks(months: readonly string[]): [number, number][] {
+  const masks = new Map<number, number>();
+  for (const month of months) {
+    const year = Number(month.slice(0, 4));
+    masks.set(year, (masks.get(year) ?? 0) | monthBit(month));
+  }
+  return [...masks];
+}
+
 /** `group` or `group|period` → figures. */
 export type FigureMap = Map<string, Figures>;
 
@@ -66,9 +76,10 @@ class Params {
 
 /**
  * Turns the read model of the indicators projection into API.md's Figures, for any selection
- * of spaces, grouping and span. Counts come from per-day rows; distinct people from the
- * per-person rows (monthly where a whole month is asked, daily at the edges), so a person is
- * counted once per group and period whatever the number of spaces and days they were active.
+ * of spaces, grouping and span. A span without periods reads whole months from the monthly
+ * rows and only its edges from the daily ones; a series reads days (folded into weeks) or
+ * months. Distinct people come from the per-person rows, so a person is counted once per group
+ * and period whatever the number of spaces and days they were active in.
  */
 @Injectable()
 export class FiguresReader {
@@ -84,15 +95,15 @@ export class FiguresReader {
     };
     const periodOf = (day: string): string | undefined => (request.granularity ? periodStart(day, request.granularity) : undefined);
 
-    const [counters, people, pending, replyTimes] = await Promise.all([
+    const [counters, people, pending, medians] = await Promise.all([
       this.counters(request),
       this.people(request),
       this.pendingTopics(request),
-      this.firstReplyTimes(request),
+      this.medianReplyTimes(request),
     ]);
     const answered = new Map<string, number>();
     for (const row of counters) {
-      const period = periodOf(row.day);
+      const period = row.day === null ? undefined : periodOf(row.day);
       const figures = at(row.key, period);
       for (const [field, column] of COUNTERS) figures[field] += Number(row[column] ?? 0);
       const key = figureKey(row.key, period);
@@ -112,18 +123,10 @@ export class FiguresReader {
       // Topics whose 48 h are not over yet are neither answered nor unanswered.
       figures.unansweredTopics = figures.topics - (answered.get(key) ?? 0) - (waiting.get(key) ?? 0);
     }
-    const delays = new Map<string, number[]>();
-    for (const row of replyTimes) {
-      const key = figureKey(row.key, periodOf(row.opened_day));
-      let list = delays.get(key);
-      if (!list) delays.set(key, (list = []));
-      list.push(Number(row.first_reply_ms));
-    }
-    for (const [key, list] of delays) {
+    for (const [key, ms] of medians) {
       const figures = result.get(key) ?? emptyFigures();
       result.set(key, figures);
-      const ms = median(list);
-      figures.medianFirstReplyHours = hoursOf(ms === null ? null : ms / 1000);
+      figures.medianFirstReplyHours = hoursOf(ms / 1000);
     }
     return result;
   }
@@ -133,39 +136,58 @@ export class FiguresReader {
     return periodsOf(span, granularity).map((period) => ({ period, ...(map.get(figureKey(group, period)) ?? emptyFigures()) }));
   }
 
+  /** Counters per group, and per day or month for a series (`day` null for a whole span). */
   private async counters(request: FigureRequest) {
     const { selection, grouping, span, granularity } = request;
     const p = new Params([...selection.params, ...(grouping.params ?? [])]);
-    const from = p.add(span.from);
-    const to = p.add(span.to);
-    // A series groups by day too; its periods are folded from the days.
-    const perDay = granularity !== undefined;
-    return this.db.query<Record<string, number | string> & { key: string; day: string }>(
-      `SELECT ${grouping.key} AS key${perDay ? ', d.day AS day' : ''},
-              ${COUNTERS.map(([, c]) => `SUM(d.${c}) AS ${c}`).join(', ')}, SUM(d.answered_topics) AS answered_topics
-         FROM ind_space_days d JOIN ind_spaces s ON s.space_id = d.space_id
-        WHERE ${selection.where} AND d.day >= ${from} AND d.day <= ${to}
-        ${groupBy(grouping, ...(perDay ? ['d.day'] : []))}`,
+    const sums = `${COUNTERS.map(([, c]) => `SUM(x.${c}) AS ${c}`).join(', ')}, SUM(x.answered_topics) AS answered_topics`;
+    type Row = Record<string, number | string | null> & { key: string; day: string | null };
+    if (granularity === 'day' || granularity === 'week') {
+      return this.db.query<Row>(
+        `SELECT ${grouping.key} AS key, x.day AS day, ${sums}
+           FROM ind_space_days x JOIN ind_spaces s ON s.space_id = x.space_id
+          WHERE ${selection.where} AND x.day >= ${p.add(span.from)} AND x.day <= ${p.add(span.to)}
+          ${groupBy(grouping, 'x.day')}`,
+        p.values,
+      );
+    }
+    if (granularity === 'month') {
+      // Spans are snapped to whole months: the monthly rows are the series.
+      return this.db.query<Row>(
+        `SELECT ${grouping.key} AS key, x.month AS day, ${sums}
+           FROM ind_space_months x JOIN ind_spaces s ON s.space_id = x.space_id
+          WHERE ${selection.where} AND x.month >= ${p.add(span.from)} AND x.month <= ${p.add(span.to)}
+          ${groupBy(grouping, 'x.month')}`,
+        p.values,
+      );
+    }
+    const { months, edges } = monthsAndEdges(span);
+    const parts: string[] = [];
+    const columns = `${COUNTERS.map(([, c]) => `x.${c} AS ${c}`).join(', ')}, x.answered_topics AS answered_topics`;
+    if (months.length > 0) {
+      parts.push(
+        `SELECT ${grouping.key} AS key, ${columns} FROM ind_space_months x JOIN ind_spaces s ON s.space_id = x.space_id
+          WHERE ${selection.where} AND x.month >= ${p.add(months[0]!)} AND x.month <= ${p.add(months[months.length - 1]!)}`,
+      );
+    }
+    for (const edge of edges) {
+      parts.push(
+        `SELECT ${grouping.key} AS key, ${columns} FROM ind_space_days x JOIN ind_spaces s ON s.space_id = x.space_id
+          WHERE ${selection.where} AND x.day >= ${p.add(edge.from)} AND x.day <= ${p.add(edge.to)}`,
+      );
+    }
+    const rows = await this.db.query<Row>(
+      `SELECT y.key AS key, ${sums.replace(/x\./g, 'y.')} FROM (${parts.join(' UNION ALL ')}) y GROUP BY y.key`,
       p.values,
     );
+    return rows.map((row): Row => ({ ...row, day: null }));
   }
 
   /** Distinct contributors and visitors per group (and period). */
   private async people(request: FigureRequest): Promise<{ key: string; period: string | null; kind: string; n: number }[]> {
     const { selection, grouping, span, granularity } = request;
     const p = new Params([...selection.params, ...(grouping.params ?? [])]);
-    if (granularity === 'month') {
-      // Spans are snapped to whole months: the monthly rows are exact.
-      const from = p.add(span.from);
-      const to = p.add(span.to);
-      return this.db.query(
-        `SELECT ${grouping.key} AS key, m.month AS period, m.kind AS kind, COUNT(DISTINCT m.user_id) AS n
-           FROM ind_people_months m JOIN ind_spaces s ON s.space_id = m.space_id
-          WHERE ${selection.where} AND m.month >= ${from} AND m.month <= ${to}
-          ${groupBy(grouping, 'm.month', 'm.kind')}`,
-        p.values,
-      );
-    }
+    if (granularity === 'month') return this.monthlyPeople(request);
     if (granularity === 'day' || granularity === 'week') {
       const from = p.add(span.from);
       const to = p.add(span.to);
@@ -180,11 +202,13 @@ export class FiguresReader {
     }
     const { months, edges } = monthsAndEdges(span);
     const parts: string[] = [];
-    if (months.length > 0) {
+    const masks = yearMasks(months);
+    if (masks.length > 0) {
+      const active = masks.map(([year, mask]) => `(y.year = ${p.add(year)} AND (y.months & ${p.add(mask)}) <> 0)`).join(' OR ');
       parts.push(
-        `SELECT ${grouping.key} AS key, m.kind AS kind, m.user_id AS user_id
-           FROM ind_people_months m JOIN ind_spaces s ON s.space_id = m.space_id
-          WHERE ${selection.where} AND m.month >= ${p.add(months[0]!)} AND m.month <= ${p.add(months[months.length - 1]!)}`,
+        `SELECT ${grouping.key} AS key, y.kind AS kind, y.user_id AS user_id
+           FROM ind_people_years y JOIN ind_spaces s ON s.space_id = y.space_id
+          WHERE ${selection.where} AND (${active})`,
       );
     }
     for (const edge of edges) {
@@ -199,6 +223,34 @@ export class FiguresReader {
       p.values,
     );
     return rows.map((row) => ({ ...row, period: null }));
+  }
+
+  /** Distinct people per month of a snapped span, from the yearly rows' month bits. */
+  private async monthlyPeople(request: FigureRequest): Promise<{ key: string; period: string | null; kind: string; n: number }[]> {
+    const { selection, grouping, span } = request;
+    const p = new Params([...selection.params, ...(grouping.params ?? [])]);
+    const months = periodsOf(span, 'month');
+    const masks = yearMasks(months);
+    const rows = await this.db.query<{ key: string; year: number; kind: string; user_id: string; months: number }>(
+      `SELECT ${grouping.key} AS key, y.year AS year, y.kind AS kind, y.user_id AS user_id, y.months AS months
+         FROM ind_people_years y JOIN ind_spaces s ON s.space_id = y.space_id
+        WHERE ${selection.where} AND y.year >= ${p.add(masks[0]![0])} AND y.year <= ${p.add(masks[masks.length - 1]![0])}`,
+      p.values,
+    );
+    const people = new Map<string, { key: string; period: string; kind: string; users: Set<string> }>();
+    const inSpan = new Set(months);
+    for (const row of rows) {
+      for (let month = 0; month < 12; month++) {
+        if ((Number(row.months) & (1 << month)) === 0) continue;
+        const period = `${String(row.year).padStart(4, '0')}-${String(month + 1).padStart(2, '0')}-01`;
+        if (!inSpan.has(period)) continue;
+        const id = `${row.key}|${period}|${row.kind}`;
+        let entry = people.get(id);
+        if (!entry) people.set(id, (entry = { key: row.key, period, kind: row.kind, users: new Set() }));
+        entry.users.add(row.user_id);
+      }
+    }
+    return [...people.values()].map(({ key, period, kind, users }) => ({ key, period, kind, n: users.size }));
   }
 
   /** A CASE expression giving the Monday of `column`'s week, for the weeks of a snapped span. */
@@ -233,17 +285,45 @@ export class FiguresReader {
     );
   }
 
-  /** Time to the first reply from someone else, for each topic opened in the span that has one. */
-  private async firstReplyTimes(request: FigureRequest) {
-    const { selection, grouping, span } = request;
+  /**
+   * The median time to a first reply from someone else, in ms, per group (and period), over the
+   * topics opened in the span that have one. Without periods the database picks the middle
+   * values (window functions), so only one or two rows per group travel.
+   */
+  private async medianReplyTimes(request: FigureRequest): Promise<Map<string, number>> {
+    const { selection, grouping, span, granularity } = request;
     const p = new Params([...selection.params, ...(grouping.params ?? [])]);
     const from = p.add(span.from);
     const to = p.add(span.to);
-    return this.db.query<{ key: string; opened_day: string; first_reply_ms: number }>(
-      `SELECT ${grouping.key} AS key, tp.opened_day AS opened_day, tp.first_reply_ms AS first_reply_ms
-         FROM ind_topics tp JOIN ind_spaces s ON s.space_id = tp.space_id
-        WHERE ${selection.where} AND tp.opened_day >= ${from} AND tp.opened_day <= ${to} AND tp.first_reply_ms IS NOT NULL`,
+    const measured = `FROM ind_topics tp JOIN ind_spaces s ON s.space_id = tp.space_id
+        WHERE ${selection.where} AND tp.opened_day >= ${from} AND tp.opened_day <= ${to} AND tp.first_reply_ms IS NOT NULL`;
+    const medians = new Map<string, number>();
+    if (granularity === undefined) {
+      const partition = grouping === NO_GROUPING ? '' : `PARTITION BY ${grouping.key}`;
+      const rows = await this.db.query<{ key: string; median: number }>(
+        `SELECT m.key AS key, AVG(m.ms) AS median FROM (
+           SELECT ${grouping.key} AS key, tp.first_reply_ms AS ms,
+                  ROW_NUMBER() OVER (${partition} ORDER BY tp.first_reply_ms) AS rn, COUNT(*) OVER (${partition}) AS n
+             ${measured}) m
+          WHERE m.rn = (m.n + 1) / 2 OR m.rn = (m.n + 2) / 2
+          GROUP BY m.key`,
+        p.values,
+      );
+      for (const row of rows) medians.set(row.key, Number(row.median));
+      return medians;
+    }
+    const rows = await this.db.query<{ key: string; opened_day: string; first_reply_ms: number }>(
+      `SELECT ${grouping.key} AS key, tp.opened_day AS opened_day, tp.first_reply_ms AS first_reply_ms ${measured}`,
       p.values,
     );
+    const delays = new Map<string, number[]>();
+    for (const row of rows) {
+      const key = figureKey(row.key, periodStart(row.opened_day, granularity));
+      let list = delays.get(key);
+      if (!list) delays.set(key, (list = []));
+      list.push(Number(row.first_reply_ms));
+    }
+    for (const [key, list] of delays) medians.set(key, median(list)!);
+    return medians;
   }
 }

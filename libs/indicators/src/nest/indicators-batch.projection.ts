@@ -4,7 +4,7 @@ import type { PhysicalTables, SqlExecutor, SqlValue } from '#ruche/projections';
 import { parisDay, startOfMonth } from '../calendar.js';
 import { countedFactOf, isContribution, type CountedField } from '../counted-events.js';
 import { ANSWER_WINDOW_SECONDS } from '../figures.js';
-import type { IndicatorTable } from './indicators.projection.js';
+import { monthBit, type IndicatorTable } from './indicators.projection.js';
 
 /*
  * The indicators projection applied a batch at a time: the same tables as one event at a time
@@ -91,7 +91,7 @@ export async function applyIndicatorBatch(
   };
   const facts: SqlValue[][] = [];
   const peopleDays = new Map<string, SqlValue[]>();
-  const peopleMonths = new Map<string, SqlValue[]>();
+  const peopleYears = new Map<string, { row: SqlValue[]; months: number }>();
   const competences = new Map<string, { spaceId: string; code: string; delta: number }>();
   const topics = new Map<string, TopicRow & { dirty: boolean }>();
   const replies: { topicId: string; by: string; at: string; ms: number; position: number }[] = [];
@@ -126,8 +126,11 @@ export async function applyIndicatorBatch(
     if (contribution || fact.field === 'views') {
       const kind = contribution ? 'c' : 'v';
       peopleDays.set(`${fact.spaceId}|${day}|${kind}|${fact.userId}`, [fact.spaceId, day, kind, fact.userId]);
-      const month = startOfMonth(day);
-      peopleMonths.set(`${fact.spaceId}|${month}|${kind}|${fact.userId}`, [fact.spaceId, month, kind, fact.userId]);
+      const year = Number(day.slice(0, 4));
+      const key = `${fact.spaceId}|${year}|${kind}|${fact.userId}`;
+      const entry = peopleYears.get(key) ?? { row: [fact.spaceId, year, kind, fact.userId], months: 0 };
+      entry.months |= monthBit(day);
+      peopleYears.set(key, entry);
     }
     const data = event.data as { topicId: string; by: string; at: string };
     if (event.type === 'TopicOpened' && !topics.has(data.topicId)) {
@@ -225,6 +228,24 @@ export async function applyIndicatorBatch(
            THEN excluded.last_contribution_at
          ELSE ${table}.last_contribution_at END`,
   );
+  const months = new Map<string, DayCounts>();
+  for (const row of days.values()) {
+    const month = startOfMonth(row.day);
+    const key = `${row.spaceId}|${month}`;
+    const total = months.get(key) ?? { spaceId: row.spaceId, day: month, counts: { topics: 0, replies: 0, newMembers: 0, documents: 0, revisions: 0, faqPublished: 0, views: 0, answered: 0 }, lastContributionAt: null };
+    for (const field of [...COUNTER_FIELDS, 'answered'] as const) total.counts[field] += row.counts[field];
+    months.set(key, total);
+  }
+  const monthTable = t.ind_space_months;
+  await insertRows(
+    tx,
+    `INSERT INTO ${monthTable} (space_id, month, ${COUNTER_COLUMNS.join(', ')}, answered_topics)`,
+    COUNTER_COLUMNS.length + 3,
+    [...months.values()].map((row) => [row.spaceId, row.day, ...COUNTER_FIELDS.map((f) => row.counts[f]), row.counts.answered]),
+    `ON CONFLICT (space_id, month) DO UPDATE SET
+       ${COUNTER_COLUMNS.map((c) => `${c} = ${monthTable}.${c} + excluded.${c}`).join(', ')},
+       answered_topics = ${monthTable}.answered_topics + excluded.answered_topics`,
+  );
   await insertRows(tx, `INSERT INTO ${t.ind_facts} (position, space_id, day, field, user_id, type, stream_name, created_at, at)`, 9, facts, '');
   await insertRows(
     tx,
@@ -235,10 +256,10 @@ export async function applyIndicatorBatch(
   );
   await insertRows(
     tx,
-    `INSERT INTO ${t.ind_people_months} (space_id, month, kind, user_id)`,
-    4,
-    [...peopleMonths.values()],
-    'ON CONFLICT (space_id, month, kind, user_id) DO NOTHING',
+    `INSERT INTO ${t.ind_people_years} (space_id, year, kind, user_id, months)`,
+    5,
+    [...peopleYears.values()].map(({ row, months }) => [...row, months]),
+    `ON CONFLICT (space_id, year, kind, user_id) DO UPDATE SET months = ${t.ind_people_years}.months | excluded.months`,
   );
   const moved = [...competences.values()];
   await insertRows(

@@ -154,14 +154,36 @@ describe.each(backends)('the indicators projection over a school term (%s)', (la
     );
     expect(tables.size).toBe(oracle.days.size);
     expect(Object.fromEntries(tables)).toEqual(Object.fromEntries(oracle.days));
+    // The monthly rows are the days added up.
+    const byMonth = new Map<string, Record<string, number>>();
+    for (const [key, row] of oracle.days) {
+      const [spaceId, day] = key.split('|') as [string, string];
+      const month = byMonth.get(`${spaceId}|${startOfMonth(day)}`) ?? {};
+      for (const [column, n] of Object.entries(row)) month[column] = (month[column] ?? 0) + n;
+      byMonth.set(`${spaceId}|${startOfMonth(day)}`, month);
+    }
+    const monthRows = await db.query<Record<string, string | number>>(`SELECT * FROM ind_space_months`);
+    expect(
+      Object.fromEntries(
+        monthRows.map((row) => [
+          `${row.space_id}|${row.month}`,
+          Object.fromEntries([...Object.values(COUNTER_COLUMNS), 'answered_topics'].filter((c) => Number(row[c]) !== 0).map((c) => [c, Number(row[c])])),
+        ]),
+      ),
+    ).toEqual(Object.fromEntries(byMonth));
     const facts = await db.queryOne<{ n: number }>(`SELECT COUNT(*) AS n FROM ind_facts`);
     expect(Number(facts?.n)).toBe(oracle.facts);
     expect(oracle.facts).toBeGreaterThan(8_000);
   });
 
   it('keeps each person once per space, month and role, and once per day', async () => {
-    const months = await db.query<{ space_id: string; month: string; kind: string; user_id: string }>(`SELECT * FROM ind_people_months`);
-    expect(new Set(months.map((r) => `${r.space_id}|${r.month}|${r.kind}|${r.user_id}`))).toEqual(oracle.people);
+    const years = await db.query<{ space_id: string; year: number; kind: string; user_id: string; months: number }>(`SELECT * FROM ind_people_years`);
+    const months = years.flatMap((r) =>
+      Array.from({ length: 12 }, (_, m) => m)
+        .filter((m) => (Number(r.months) & (1 << m)) !== 0)
+        .map((m) => `${r.space_id}|${r.year}-${String(m + 1).padStart(2, '0')}-01|${r.kind}|${r.user_id}`),
+    );
+    expect(new Set(months)).toEqual(oracle.people);
     expect(months).toHaveLength(oracle.people.size);
     const days = await db.queryOne<{ n: number }>(`SELECT COUNT(*) AS n FROM ind_people_days`);
     expect(Number(days?.n)).toBe(oracle.peopleDays.size);
@@ -211,6 +233,23 @@ describe.each(backends)('the indicators projection over a school term (%s)', (la
       unansweredTopics: sum('topics') - sum('answered_topics'),
     });
     expect(figures.topics).toBeGreaterThan(20);
+    // The median over a span with edges (whole months in the middle), as the fold says.
+    const wide = { from: '2026-09-15', to: '2026-12-03' };
+    const inWide = (ms: number): boolean => {
+      const day = parisDay(new Date(ms));
+      return day >= wide.from && day <= wide.to;
+    };
+    const delays = [...oracle.topics.values()].filter((t) => t.firstReplyMs !== null && inWide(t.openedMs)).map((t) => t.firstReplyMs!).sort((a, b) => a - b);
+    const middle = Math.floor(delays.length / 2);
+    const expectedMedian = delays.length % 2 ? delays[middle]! : (delays[middle - 1]! + delays[middle]!) / 2;
+    const wideFigures = (await reader.figures({ selection: ALL_SPACES, grouping: NO_GROUPING, span: wide, now: new Date('2027-01-01T00:00:00Z') })).get('all')!;
+    expect(wideFigures.medianFirstReplyHours).toBe(Math.round(expectedMedian / 360_000) / 10);
+    const wideTopics = [...oracle.days].filter(([key]) => key.split('|')[1]! >= wide.from && key.split('|')[1]! <= wide.to).reduce((n, [, row]) => n + (row.topics ?? 0), 0);
+    expect(wideFigures.topics).toBe(wideTopics);
+    const wideContributors = new Set(
+      [...oracle.peopleDays].filter((p) => p.split('|')[1]! >= wide.from && p.split('|')[1]! <= wide.to && p.split('|')[2] === PEOPLE_KINDS.contributor).map((p) => p.split('|')[3]),
+    ).size;
+    expect(wideFigures.contributors).toBe(wideContributors);
   });
 
   it('rebuilds from position 0 into identical tables, while serving', async () => {

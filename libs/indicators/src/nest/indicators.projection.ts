@@ -13,8 +13,9 @@ import { applyIndicatorBatch } from './indicators-batch.projection.js';
 export type IndicatorTable =
   | 'ind_spaces'
   | 'ind_space_days'
+  | 'ind_space_months'
   | 'ind_people_days'
-  | 'ind_people_months'
+  | 'ind_people_years'
   | 'ind_topics'
   | 'ind_facts'
   | 'ind_competences'
@@ -23,8 +24,9 @@ export type IndicatorTable =
 export const INDICATOR_TABLES: readonly IndicatorTable[] = [
   'ind_spaces',
   'ind_space_days',
+  'ind_space_months',
   'ind_people_days',
-  'ind_people_months',
+  'ind_people_years',
   'ind_topics',
   'ind_facts',
   'ind_competences',
@@ -57,6 +59,11 @@ const COUNTERS = Object.values(COUNTER_COLUMNS);
 /** People rows: who contributed, and who consulted, in a space on a day (and in a month). */
 export const PEOPLE_KINDS = { contributor: 'c', visitor: 'v' } as const;
 
+/** ind_people_years keeps the months of a calendar year a person was active in as bits: January is 1, December 2048. */
+export function monthBit(day: string): number {
+  return 1 << (Number(day.slice(5, 7)) - 1);
+}
+
 const ANSWER_WINDOW_MS = ANSWER_WINDOW_SECONDS * 1000;
 
 const categoryOf = (streamName: string): string => streamName.slice(0, streamName.indexOf('-'));
@@ -66,8 +73,10 @@ const categoryOf = (streamName: string): string => streamName.slice(0, streamNam
  * - ind_spaces: every space (kind, visibility, UAI, département) for roll-ups and labels;
  * - ind_space_days: the counted events per space and day, moved by increments, plus the topics
  *   of that day answered by someone else within 48 h and the last contribution's time;
- * - ind_people_days / ind_people_months: who contributed or consulted where and when, one row
- *   per person, so that distinct counts over any span are exact;
+ *   ind_space_months: the same counts per month, so that a year is read in a few rows;
+ * - ind_people_days / ind_people_years: who contributed or consulted where and when, one row
+ *   per person and day, and per person and year with the months they were active in as bits,
+ *   so that distinct counts over any span are exact and a year is read in one row per person;
  * - ind_topics: each topic's opening and first reply from someone else (unanswered topics,
  *   time to first reply);
  * - ind_facts: every counted event (position, type, stream, times), for /explain;
@@ -76,7 +85,7 @@ const categoryOf = (streamName: string): string => streamName.slice(0, streamNam
  */
 export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<IndicatorTable> = {
   name: INDICATORS_PROJECTION,
-  version: 1,
+  version: 2,
   tables: INDICATOR_TABLES,
 
   async createTables(db: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
@@ -106,6 +115,15 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
     );
     await db.execute(`CREATE INDEX IF NOT EXISTS ${t.ind_space_days}_by_day ON ${t.ind_space_days} (day, space_id)`);
     await db.execute(
+      `CREATE TABLE IF NOT EXISTS ${t.ind_space_months} (
+         space_id TEXT NOT NULL,
+         month TEXT NOT NULL,
+         ${COUNTERS.map((c) => `${c} INTEGER NOT NULL`).join(',\n         ')},
+         answered_topics INTEGER NOT NULL,
+         PRIMARY KEY (space_id, month)
+       )`,
+    );
+    await db.execute(
       `CREATE TABLE IF NOT EXISTS ${t.ind_people_days} (
          space_id TEXT NOT NULL,
          day TEXT NOT NULL,
@@ -116,12 +134,13 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
     );
     await db.execute(`CREATE INDEX IF NOT EXISTS ${t.ind_people_days}_by_day ON ${t.ind_people_days} (day)`);
     await db.execute(
-      `CREATE TABLE IF NOT EXISTS ${t.ind_people_months} (
+      `CREATE TABLE IF NOT EXISTS ${t.ind_people_years} (
          space_id TEXT NOT NULL,
-         month TEXT NOT NULL,
+         year INTEGER NOT NULL,
          kind TEXT NOT NULL,
          user_id TEXT NOT NULL,
-         PRIMARY KEY (space_id, month, kind, user_id)
+         months INTEGER NOT NULL,
+         PRIMARY KEY (space_id, year, kind, user_id)
        )`,
     );
     await db.execute(
@@ -229,12 +248,13 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
          ON CONFLICT (space_id, day, kind, user_id) DO NOTHING`,
         [fact.spaceId, day, kind, fact.userId],
       );
-      // Already there today means already there this month.
+      // Already there today means already counted in this month.
       if (added.rowCount > 0) {
+        const table = t.ind_people_years;
         await tx.execute(
-          `INSERT INTO ${t.ind_people_months} (space_id, month, kind, user_id) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (space_id, month, kind, user_id) DO NOTHING`,
-          [fact.spaceId, startOfMonth(day), kind, fact.userId],
+          `INSERT INTO ${table} (space_id, year, kind, user_id, months) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (space_id, year, kind, user_id) DO UPDATE SET months = ${table}.months | excluded.months`,
+          [fact.spaceId, Number(day.slice(0, 4)), kind, fact.userId, monthBit(day)],
         );
       }
     }
@@ -264,6 +284,15 @@ async function upsertDay(
            THEN excluded.last_contribution_at
          ELSE ${table}.last_contribution_at END`,
     [spaceId, day, ...values, counts.answered ?? 0, contributionAt],
+  );
+  const months = t.ind_space_months;
+  await tx.execute(
+    `INSERT INTO ${months} (space_id, month, ${COUNTERS.join(', ')}, answered_topics)
+     VALUES ($1, $2, ${COUNTERS.map((_, i) => `$${i + 3}`).join(', ')}, $${COUNTERS.length + 3})
+     ON CONFLICT (space_id, month) DO UPDATE SET
+       ${COUNTERS.map((c) => `${c} = ${months}.${c} + excluded.${c}`).join(', ')},
+       answered_topics = ${months}.answered_topics + excluded.answered_topics`,
+    [spaceId, startOfMonth(day), ...values, counts.answered ?? 0],
   );
 }
 
