@@ -287,42 +287,45 @@ export class FiguresReader {
 
   /**
    * The median time to a first reply from someone else, in ms, per group (and period), over the
-   * topics opened in the span that have one. Without periods the database picks the middle
-   * values (window functions), so only one or two rows per group travel.
+   * topics opened in the span that have one. Without periods, whole months read the per-month
+   * lists (a few rows per space) and only the edges read topics one by one.
    */
   private async medianReplyTimes(request: FigureRequest): Promise<Map<string, number>> {
     const { selection, grouping, span, granularity } = request;
     const p = new Params([...selection.params, ...(grouping.params ?? [])]);
-    const from = p.add(span.from);
-    const to = p.add(span.to);
-    const measured = `FROM ind_topics tp JOIN ind_spaces s ON s.space_id = tp.space_id
-        WHERE ${selection.where} AND tp.opened_day >= ${from} AND tp.opened_day <= ${to} AND tp.first_reply_ms IS NOT NULL`;
-    const medians = new Map<string, number>();
-    if (granularity === undefined) {
-      const partition = grouping === NO_GROUPING ? '' : `PARTITION BY ${grouping.key}`;
-      const rows = await this.db.query<{ key: string; median: number }>(
-        `SELECT m.key AS key, AVG(m.ms) AS median FROM (
-           SELECT ${grouping.key} AS key, tp.first_reply_ms AS ms,
-                  ROW_NUMBER() OVER (${partition} ORDER BY tp.first_reply_ms) AS rn, COUNT(*) OVER (${partition}) AS n
-             ${measured}) m
-          WHERE m.rn = (m.n + 1) / 2 OR m.rn = (m.n + 2) / 2
-          GROUP BY m.key`,
-        p.values,
-      );
-      for (const row of rows) medians.set(row.key, Number(row.median));
-      return medians;
-    }
-    const rows = await this.db.query<{ key: string; opened_day: string; first_reply_ms: number }>(
-      `SELECT ${grouping.key} AS key, tp.opened_day AS opened_day, tp.first_reply_ms AS first_reply_ms ${measured}`,
-      p.values,
-    );
     const delays = new Map<string, number[]>();
-    for (const row of rows) {
-      const key = figureKey(row.key, periodStart(row.opened_day, granularity));
+    const add = (key: string, ms: number): void => {
       let list = delays.get(key);
       if (!list) delays.set(key, (list = []));
-      list.push(Number(row.first_reply_ms));
+      list.push(ms);
+    };
+    const topicsIn = async (edge: DaySpan, into: (row: { key: string; opened_day: string; first_reply_ms: number }) => void): Promise<void> => {
+      const q = new Params(p.values);
+      const rows = await this.db.query<{ key: string; opened_day: string; first_reply_ms: number }>(
+        `SELECT ${grouping.key} AS key, tp.opened_day AS opened_day, tp.first_reply_ms AS first_reply_ms
+           FROM ind_topics tp JOIN ind_spaces s ON s.space_id = tp.space_id
+          WHERE ${selection.where} AND tp.opened_day >= ${q.add(edge.from)} AND tp.opened_day <= ${q.add(edge.to)}
+            AND tp.first_reply_ms IS NOT NULL`,
+        q.values,
+      );
+      for (const row of rows) into(row);
+    };
+    if (granularity !== undefined) {
+      await topicsIn(span, (row) => add(figureKey(row.key, periodStart(row.opened_day, granularity)), Number(row.first_reply_ms)));
+    } else {
+      const { months, edges } = monthsAndEdges(span);
+      if (months.length > 0) {
+        const q = new Params(p.values);
+        const rows = await this.db.query<{ key: string; delays: string }>(
+          `SELECT ${grouping.key} AS key, r.delays AS delays FROM ind_reply_months r JOIN ind_spaces s ON s.space_id = r.space_id
+            WHERE ${selection.where} AND r.month >= ${q.add(months[0]!)} AND r.month <= ${q.add(months[months.length - 1]!)}`,
+          q.values,
+        );
+        for (const row of rows) for (const ms of row.delays.split(',')) add(row.key, Number(ms));
+      }
+      for (const edge of edges) await topicsIn(edge, (row) => add(row.key, Number(row.first_reply_ms)));
     }
+    const medians = new Map<string, number>();
     for (const [key, list] of delays) medians.set(key, median(list)!);
     return medians;
   }

@@ -179,6 +179,7 @@ export async function applyIndicatorBatch(
       });
     }
   }
+  const answeredNow: { spaceId: string; openedDay: string; firstReplyMs: number }[] = [];
   for (const reply of replies) {
     const topic = topics.get(reply.topicId);
     if (!topic || topic.firstReplyAt !== null || topic.authorId === reply.by) continue;
@@ -187,10 +188,27 @@ export async function applyIndicatorBatch(
     topic.firstReplyMs = reply.ms - topic.openedMs;
     topic.answered = topic.firstReplyMs <= ANSWER_WINDOW_MS ? 1 : 0;
     topic.dirty = true;
+    answeredNow.push({ spaceId: topic.spaceId, openedDay: topic.openedDay, firstReplyMs: topic.firstReplyMs });
     if (topic.answered === 1) dayOf(topic.spaceId, topic.openedDay).counts.answered += 1;
   }
 
   const dirty = [...topics.values()].filter((topic) => topic.dirty);
+  const delays = new Map<string, { spaceId: string; month: string; list: number[] }>();
+  for (const reply of answeredNow) {
+    const month = startOfMonth(reply.openedDay);
+    const key = `${reply.spaceId}|${month}`;
+    const entry = delays.get(key) ?? { spaceId: reply.spaceId, month, list: [] };
+    entry.list.push(reply.firstReplyMs);
+    delays.set(key, entry);
+  }
+  const replyTable = t.ind_reply_months;
+  await insertRows(
+    tx,
+    `INSERT INTO ${replyTable} (space_id, month, delays)`,
+    3,
+    [...delays.values()].map((entry) => [entry.spaceId, entry.month, entry.list.join(',')]),
+    `ON CONFLICT (space_id, month) DO UPDATE SET delays = ${replyTable}.delays || ',' || excluded.delays`,
+  );
   await insertRows(
     tx,
     `INSERT INTO ${t.ind_topics} (topic_id, space_id, author_id, opened_at, opened_ms, opened_day, opened_position,

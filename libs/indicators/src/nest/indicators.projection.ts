@@ -16,6 +16,7 @@ export type IndicatorTable =
   | 'ind_space_months'
   | 'ind_people_days'
   | 'ind_people_years'
+  | 'ind_reply_months'
   | 'ind_topics'
   | 'ind_facts'
   | 'ind_competences'
@@ -27,6 +28,7 @@ export const INDICATOR_TABLES: readonly IndicatorTable[] = [
   'ind_space_months',
   'ind_people_days',
   'ind_people_years',
+  'ind_reply_months',
   'ind_topics',
   'ind_facts',
   'ind_competences',
@@ -78,14 +80,15 @@ const categoryOf = (streamName: string): string => streamName.slice(0, streamNam
  *   per person and day, and per person and year with the months they were active in as bits,
  *   so that distinct counts over any span are exact and a year is read in one row per person;
  * - ind_topics: each topic's opening and first reply from someone else (unanswered topics,
- *   time to first reply);
+ *   time to first reply); ind_reply_months: those times per space and month of opening, as a
+ *   list, so that a year's medians read a few rows per space;
  * - ind_facts: every counted event (position, type, stream, times), for /explain;
  * - ind_competences: fiches per PIX competence and space; ind_milestones: the PIX deployment.
  * apply uses nothing but the event: its own `at` fixes its day (Europe/Paris).
  */
 export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<IndicatorTable> = {
   name: INDICATORS_PROJECTION,
-  version: 2,
+  version: 3,
   tables: INDICATOR_TABLES,
 
   async createTables(db: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
@@ -159,6 +162,14 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
        )`,
     );
     await db.execute(`CREATE INDEX IF NOT EXISTS ${t.ind_topics}_by_space_day ON ${t.ind_topics} (space_id, opened_day)`);
+    await db.execute(
+      `CREATE TABLE IF NOT EXISTS ${t.ind_reply_months} (
+         space_id TEXT NOT NULL,
+         month TEXT NOT NULL,
+         delays TEXT NOT NULL,
+         PRIMARY KEY (space_id, month)
+       )`,
+    );
     await db.execute(`CREATE INDEX IF NOT EXISTS ${t.ind_topics}_by_day ON ${t.ind_topics} (opened_day)`);
     await db.execute(
       `CREATE TABLE IF NOT EXISTS ${t.ind_facts} (
@@ -220,14 +231,15 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
     } else if (recorded.type === 'ReplyPosted') {
       const e = recorded as unknown as TopicEvent & { type: 'ReplyPosted' };
       // The topic's first reply from someone else than its author: at most one row changes.
-      const [answered] = await tx.query<{ opened_day: string; answered_in_window: number }>(
+      const [answered] = await tx.query<{ opened_day: string; answered_in_window: number; first_reply_ms: number }>(
         `UPDATE ${t.ind_topics}
             SET first_reply_at = $2, first_reply_position = $3, first_reply_ms = $4 - opened_ms,
                 answered_in_window = CASE WHEN $4 - opened_ms <= $5 THEN 1 ELSE 0 END
           WHERE topic_id = $1 AND first_reply_at IS NULL AND author_id <> $6
-          RETURNING opened_day, answered_in_window`,
+          RETURNING opened_day, answered_in_window, first_reply_ms`,
         [e.data.topicId, e.data.at, recorded.position, Date.parse(e.data.at), ANSWER_WINDOW_MS, e.data.by],
       );
+      if (answered) await appendReplyDelays(tx, t, fact.spaceId, startOfMonth(answered.opened_day), [Number(answered.first_reply_ms)]);
       if (answered && Number(answered.answered_in_window) === 1) {
         // Counted on the day the topic was opened, with the reply when it is the same day.
         if (answered.opened_day === day) counts.answered = 1;
@@ -260,6 +272,22 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
     }
   },
 };
+
+/** Adds first-reply times (ms, as text) to the list of the topics a space opened in `month`. */
+export async function appendReplyDelays(
+  tx: SqlExecutor,
+  t: PhysicalTables<IndicatorTable>,
+  spaceId: string,
+  month: string,
+  delays: readonly number[],
+): Promise<void> {
+  const table = t.ind_reply_months;
+  await tx.execute(
+    `INSERT INTO ${table} (space_id, month, delays) VALUES ($1, $2, $3)
+     ON CONFLICT (space_id, month) DO UPDATE SET delays = ${table}.delays || ',' || excluded.delays`,
+    [spaceId, month, delays.join(',')],
+  );
+}
 
 /** Adds `counts` to a space's day (creating it), and moves its last contribution forward. */
 async function upsertDay(
