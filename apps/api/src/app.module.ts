@@ -12,6 +12,7 @@ import { SearchModule, searchProjections } from '#ruche/search/nest';
 import type { RucheConfig } from './config/configuration.js';
 import { HealthController } from './health/health.controller.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
+import { SecurityModule, securityProjections } from './security/security.module.js';
 import { LiveModule } from './live/live.module.js';
 
 export interface AppOptions {
@@ -28,13 +29,14 @@ export class AppModule {
       imports: [
         CqrsModule.forRoot(),
         InfrastructureModule.forRoot(config, {
-          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections, ...forumsProjections, ...indicatorsProjections, ...notificationsProjections, ...searchProjections(config.readStore)],
+          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections, ...forumsProjections, ...indicatorsProjections, ...notificationsProjections, ...searchProjections(config.readStore), ...securityProjections],
           upcasters: [...spaceUpcasters],
           runProjections: options.runProjections,
           clock: options.clock,
         }),
         IdentityModule.forRoot({ authMode: config.authMode, secureCookies: config.secureCookies }),
         ...(config.oidc ? [OidcModule.forRoot({ ...config.oidc, publicUrl: config.publicUrl, secureCookies: config.secureCookies })] : []),
+        SecurityModule.forRoot(config),
         SpacesModule,
         FaqModule,
         DocumentsModule,

@@ -8,6 +8,7 @@ import cookieParser from 'cookie-parser';
 import type { NextFunction, Request, Response } from 'express';
 import type { RucheConfig } from './config/configuration.js';
 import { AppModule, type AppOptions } from './app.module.js';
+import { securityHeaders } from './security/security-headers.js';
 import type { EventStore } from '#ruche/eventstore';
 import { EVENT_STORE } from '#ruche/platform';
 import { seedDemoAcademy } from '../../../seeds/demo-academy.js';
@@ -36,6 +37,7 @@ export async function createApp(config: RucheConfig, options: AppOptions = {}): 
     logger: config.nodeEnv === 'test' ? ['error', 'warn'] : ['log', 'error', 'warn'],
   });
   app.disable('x-powered-by');
+  app.use(securityHeaders(config));
   app.set('trust proxy', 'loopback');
   app.use(cookieParser());
   app.useBodyParser('json', { limit: MAX_JSON_BODY });

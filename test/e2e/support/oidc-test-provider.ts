@@ -99,6 +99,7 @@ export async function startTestProvider(options: { redirectUri: string; postLogo
       if (!account) return undefined;
       return { accountId: sub, claims: async () => ({ ...account, email_verified: true }) };
     },
+    ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
     renderError: async (ctx, out) => {
       ctx.type = 'json';
       ctx.body = out;

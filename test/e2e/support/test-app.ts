@@ -9,6 +9,7 @@ import type { EventStore } from '#ruche/eventstore';
 import { EVENT_STORE } from '#ruche/platform';
 import { loadConfiguration, type RucheConfig } from '../../../apps/api/src/config/configuration.js';
 import { createApp } from '../../../apps/api/src/bootstrap.js';
+import type { AppOptions } from '../../../apps/api/src/app.module.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 
@@ -36,7 +37,7 @@ export async function storeKinds(): Promise<StoreKind[]> {
 }
 
 /** Boots the whole API on a fresh SQLite file or a fresh PostgreSQL schema; `env` adds or overrides variables. */
-export async function startTestApp(kind: StoreKind, env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(kind: StoreKind, env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ruche-e2e-'));
   const schema = uniqueSchema('e2e');
   const config = loadConfiguration({
@@ -46,7 +47,7 @@ export async function startTestApp(kind: StoreKind, env: Record<string, string> 
     ...(kind === 'postgres' ? { DATABASE_URL: testDatabaseUrl, DATABASE_SCHEMA: schema } : {}),
     ...env,
   });
-  const app = await createApp(config);
+  const app = await createApp(config, options);
   await app.init();
   const server = app.getHttpServer();
   const store = app.get<EventStore>(EVENT_STORE);

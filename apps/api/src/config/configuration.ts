@@ -24,6 +24,18 @@ export interface RucheConfig {
   secureCookies: boolean;
   /** The identity provider, with AUTH_MODE=oidc. */
   oidc?: OidcConfig;
+  /** Rate limits (per minute; 0: none) and session timeouts. */
+  security: SecurityConfig;
+}
+
+export interface SecurityConfig {
+  signInPerMinutePerIp: number;
+  writesPerMinutePerUser: number;
+  writesPerMinutePerIp: number;
+  /** A session unused this long ends. */
+  sessionIdleMs: number;
+  /** A session ends this long after its sign-in, used or not (at most the store's 12 h). */
+  sessionAbsoluteMs: number;
 }
 
 export interface OidcConfig {
@@ -101,6 +113,8 @@ export function loadConfiguration(env: Env = process.env): RucheConfig {
     problems.push(`COOKIE_SECURE must be "true" or "false" (got "${cookieSecure}")`);
   }
 
+  const security = parseSecurity(env, nodeEnv, problems);
+
   if (problems.length > 0) throw new ConfigurationError(problems);
 
   return {
@@ -120,6 +134,38 @@ export function loadConfiguration(env: Env = process.env): RucheConfig {
     // Browsers drop Secure cookies over plain http: the scheme users actually see decides.
     secureCookies: cookieSecure === undefined ? publicUrl?.protocol === 'https:' : cookieSecure === 'true',
     ...(oidc ? { oidc } : {}),
+    security,
+  };
+}
+
+/**
+ * Rate limits and session timeouts. Under NODE_ENV=test rate limits default to none (suites sign
+ * in hundreds of users from one address) and the idle timeout to the absolute one; the tests of
+ * the limits and timeouts set them.
+ */
+function parseSecurity(env: Env, nodeEnv: string, problems: string[]): SecurityConfig {
+  const integer = (name: string, fallback: number, max: number): number => {
+    const raw = blankToUndefined(env[name]);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value > max) {
+      problems.push(`${name} must be an integer between 0 and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+  const limits = nodeEnv === 'test' ? 0 : undefined;
+  // Tests move the app's clock by hours with one session: under NODE_ENV=test idleness alone ends none.
+  const idleMinutes = integer('SESSION_IDLE_MINUTES', nodeEnv === 'test' ? 720 : 120, 720);
+  const absoluteMinutes = integer('SESSION_ABSOLUTE_MINUTES', 720, 720);
+  if (idleMinutes === 0) problems.push('SESSION_IDLE_MINUTES must be at least 1');
+  if (absoluteMinutes === 0) problems.push('SESSION_ABSOLUTE_MINUTES must be at least 1');
+  return {
+    signInPerMinutePerIp: integer('RATE_LIMIT_SIGN_IN', limits ?? 20, 100_000),
+    writesPerMinutePerUser: integer('RATE_LIMIT_WRITES_PER_USER', limits ?? 300, 100_000),
+    writesPerMinutePerIp: integer('RATE_LIMIT_WRITES_PER_IP', limits ?? 1200, 1_000_000),
+    sessionIdleMs: idleMinutes * 60_000,
+    sessionAbsoluteMs: absoluteMinutes * 60_000,
   };
 }
 
