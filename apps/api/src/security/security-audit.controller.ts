@@ -1,9 +1,9 @@
-import { Controller, ForbiddenException, Get, Inject, Query } from '@nestjs/common';
+import { Controller, ForbiddenException, Get, Inject, Query, UseInterceptors } from '@nestjs/common';
 import { ApiCookieAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import { hasRole } from '#ruche/domain-kit';
 import type { SqlDatabase } from '#ruche/projections';
-import { decodeCursor, DEFAULT_PAGE_SIZE, PageQueryDto, READ_DB, toPage, type Page } from '#ruche/platform';
+import { decodeCursor, DEFAULT_PAGE_SIZE, MinPositionInterceptor, PageQueryDto, READ_DB, ReadsFrom, toPage, type Page } from '#ruche/platform';
 import { CurrentUser, type SignedInUser } from '#ruche/identity/nest';
 
 const TYPES = ['SignInSucceeded', 'SignInFailed', 'SignedOut', 'SessionExpired', 'AccessDenied', 'OriginRefused', 'RateLimited', 'RoleChanged'] as const;
@@ -15,7 +15,7 @@ export class AuditQueryDto extends PageQueryDto {
 }
 
 export interface AuditItem {
-  position: number;
+  id: string;
   type: string;
   at: string;
   userId: string | null;
@@ -28,7 +28,7 @@ export interface AuditItem {
 }
 
 interface AuditRow {
-  position: number;
+  id: string;
   type: string;
   at: string;
   user_id: string | null;
@@ -43,6 +43,8 @@ interface AuditRow {
 /** The audit trail, newest first: sign-ins and their failures, refusals, role changes. Dane only. */
 @ApiTags('security')
 @ApiCookieAuth()
+@UseInterceptors(MinPositionInterceptor)
+@ReadsFrom('security_audit')
 @Controller('api/security')
 export class SecurityAuditController {
   constructor(@Inject(READ_DB) private readonly db: SqlDatabase) {}
@@ -52,20 +54,26 @@ export class SecurityAuditController {
   async audit(@CurrentUser() user: SignedInUser, @Query() query: AuditQueryDto): Promise<Page<AuditItem>> {
     if (!hasRole(user, 'dane')) throw new ForbiddenException('Only a dane reads the audit trail');
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const [before] = (decodeCursor(query.cursor, 1) ?? [Number.MAX_SAFE_INTEGER]) as [number];
-    const params: (string | number)[] = [before, limit + 1];
-    const byType = query.type ? `AND type = $3` : '';
+    const [beforeAt, beforeId] = (decodeCursor(query.cursor, 2) ?? ['9999', '']) as [string, string];
+    const params: (string | number)[] = [beforeAt, beforeId, limit + 1];
     if (query.type) params.push(query.type);
+    // Facts and role changes, newest first; a cursor is the (time, id) of the last item.
     const rows = await this.db.query<AuditRow>(
-      `SELECT position, type, at, user_id, by_user_id, ip, method, path, reason, details FROM security_audit
-       WHERE position < $1 ${byType} ORDER BY position DESC LIMIT $2`,
+      `SELECT id, type, at, user_id, by_user_id, ip, method, path, reason, details FROM (
+         SELECT id, type, at, user_id, NULL AS by_user_id, ip, method, path, reason, details FROM security_events
+         UNION ALL
+         SELECT id, 'RoleChanged' AS type, at, user_id, by_user_id, NULL AS ip, NULL AS method, NULL AS path,
+                'roles set to ' || roles AS reason, '{}' AS details FROM security_audit
+       ) audit
+       WHERE (at < $1 OR (at = $1 AND id < $2)) ${query.type ? 'AND type = $4' : ''}
+       ORDER BY at DESC, id DESC LIMIT $3`,
       params,
     );
     return toPage(
       rows,
       limit,
       (row): AuditItem => ({
-        position: Number(row.position),
+        id: row.id,
         type: row.type,
         at: row.at,
         userId: row.user_id,
@@ -76,7 +84,7 @@ export class SecurityAuditController {
         reason: row.reason,
         details: JSON.parse(row.details) as Record<string, string | number>,
       }),
-      (row) => [Number(row.position)],
+      (row) => [row.at, row.id],
     );
   }
 }

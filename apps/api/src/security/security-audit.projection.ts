@@ -1,50 +1,35 @@
 import type { RecordedEvent } from '#ruche/eventstore';
 import type { PhysicalTables, Projection, SqlExecutor } from '#ruche/projections';
-import { AUDIT_STREAM_CATEGORY, type SecurityFactData } from './security-audit.service.js';
 
 /**
- * The audit trail dane read: every fact of `audit-` streams, and role changes from the users'
- * own streams (a UserProfileUpdated that sets roles, or a registration with roles), with who
- * made them.
+ * The role changes of the audit trail, from the users' own streams: a UserProfileUpdated that
+ * sets roles, or a registration with roles other than the default, with who made them. The
+ * other facts are in `security_events` (SecurityAuditService); the audit query reads both.
  */
 export const securityAuditProjection: Projection<'security_audit'> = {
   name: 'security_audit',
-  version: 1,
+  version: 2,
   tables: ['security_audit'],
   async createTables(db: SqlExecutor, t: PhysicalTables<'security_audit'>): Promise<void> {
     await db.execute(
       `CREATE TABLE IF NOT EXISTS ${t.security_audit} (
-         position BIGINT PRIMARY KEY,
-         type TEXT NOT NULL,
+         id TEXT PRIMARY KEY,
          at TEXT NOT NULL,
-         user_id TEXT,
-         by_user_id TEXT,
-         ip TEXT,
-         method TEXT,
-         path TEXT,
-         reason TEXT NOT NULL,
-         details TEXT NOT NULL
+         user_id TEXT NOT NULL,
+         by_user_id TEXT NOT NULL,
+         roles TEXT NOT NULL
        )`,
     );
-    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.security_audit}_by_type ON ${t.security_audit} (type, position)`);
+    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.security_audit}_by_time ON ${t.security_audit} (at, id)`);
   },
   async apply(event: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<'security_audit'>): Promise<void> {
-    const insert = (row: { type: string; at: string; userId?: string; by?: string; ip?: string; method?: string; path?: string; reason: string; details: object }) =>
-      tx.execute(
-        `INSERT INTO ${t.security_audit} (position, type, at, user_id, by_user_id, ip, method, path, reason, details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (position) DO NOTHING`,
-        [event.position, row.type, row.at, row.userId ?? null, row.by ?? null, row.ip ?? null, row.method ?? null, row.path ?? null, row.reason, JSON.stringify(row.details)],
-      );
-    if (event.streamName.startsWith(`${AUDIT_STREAM_CATEGORY}-`)) {
-      const d = event.data as SecurityFactData;
-      await insert({ type: event.type, at: d.at, userId: d.userId, ip: d.ip, method: d.method, path: d.path, reason: d.reason, details: d.details ?? {} });
-      return;
-    }
-    if (event.type === 'UserProfileUpdated' || event.type === 'UserRegistered') {
-      const d = event.data as { userId: string; roles?: string[]; at: string; by: string };
-      if (d.roles === undefined) return;
-      if (event.type === 'UserRegistered' && d.roles.length === 1 && d.roles[0] === 'enseignant') return;
-      await insert({ type: 'RoleChanged', at: d.at, userId: d.userId, by: d.by, reason: `roles set to ${d.roles.join(', ')}`, details: { roles: d.roles.join(',') } });
-    }
+    if (event.type !== 'UserProfileUpdated' && event.type !== 'UserRegistered') return;
+    const d = event.data as { userId: string; roles?: string[]; at: string; by: string };
+    if (d.roles === undefined) return;
+    if (event.type === 'UserRegistered' && d.roles.length === 1 && d.roles[0] === 'enseignant') return;
+    await tx.execute(
+      `INSERT INTO ${t.security_audit} (id, at, user_id, by_user_id, roles) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING`,
+      [event.id, d.at, d.userId, d.by, d.roles.join(',')],
+    );
   },
 };
