@@ -218,10 +218,22 @@ export function parseGranularity(value: unknown, field = 'granularity'): Granula
   throw DomainError.validation(field, `${field} must be one of ${GRANULARITIES.join(', ')}`);
 }
 
+/** Days a query may name: enough for any school year, and far from where date arithmetic breaks. */
+export const FIRST_QUERY_DAY = '2000-01-01';
+export const LAST_QUERY_DAY = '2199-12-31';
+
+/** A day from a query string (`from`, `to`, `period`): VALIDATION on `field` unless a real day in range. */
+export function parseQueryDay(value: unknown, field: string): string {
+  if (!isDay(value)) throw DomainError.validation(field, `${field} must be a day written YYYY-MM-DD`);
+  if (value < FIRST_QUERY_DAY || value > LAST_QUERY_DAY) {
+    throw DomainError.validation(field, `${field} must be between ${FIRST_QUERY_DAY} and ${LAST_QUERY_DAY}`);
+  }
+  return value;
+}
+
 function parseDayParam(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null || value === '') return undefined;
-  if (!isDay(value)) throw DomainError.validation(field, `${field} must be a day written YYYY-MM-DD`);
-  return value;
+  return parseQueryDay(value, field);
 }
 
 /**

@@ -117,6 +117,8 @@ describe('spans asked for', () => {
     [{ to: '30/11/2026' }, 'to'],
     [{ granularity: 'year' }, 'granularity'],
     [{ from: '2021-01-01', to: '2026-01-01' }, 'to'],
+    [{ from: '1999-12-31' }, 'from'],
+    [{ from: '9999-12-25', to: '9999-12-31', granularity: 'week' }, 'to'],
   ])('refuses %j, naming %s', (request, field) => {
     expect(() => parseSpan(request, today)).toThrow(expect.objectContaining({ code: 'VALIDATION', field }));
   });

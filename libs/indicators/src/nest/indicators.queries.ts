@@ -6,9 +6,9 @@ import { CLOCK, decodeCursor, DEFAULT_PAGE_SIZE, READ_DB, type Clock, type Page 
 import { SPACE_KINDS, type SpaceKind } from '#ruche/spaces';
 import {
   daysBetween,
-  isDay,
   parisDay,
   parseGranularity,
+  parseQueryDay,
   parseSpan,
   periodEnd,
   periodStart,
@@ -637,11 +637,11 @@ export class ExplainHandler implements IQueryHandler<ExplainQuery> {
 function explainSpan(request: ExplainRequest, today: string): DaySpan {
   if (request.period !== undefined && request.period !== '') {
     const granularity = parseGranularity(request.granularity);
-    if (!isDay(request.period)) throw DomainError.validation('period', 'period must be a day written YYYY-MM-DD');
-    if (periodStart(request.period, granularity) !== request.period) {
-      throw DomainError.validation('period', `period must be the first day of its ${granularity} (${periodStart(request.period, granularity)})`);
+    const period = parseQueryDay(request.period, 'period');
+    if (periodStart(period, granularity) !== period) {
+      throw DomainError.validation('period', `period must be the first day of its ${granularity} (${periodStart(period, granularity)})`);
     }
-    return { from: request.period, to: periodEnd(request.period, granularity) };
+    return { from: period, to: periodEnd(period, granularity) };
   }
   if (request.from === undefined && request.to === undefined) {
     throw DomainError.validation('period', 'Give the period (its first day, with granularity) or from and to');
@@ -662,7 +662,8 @@ export class PublicIndicatorsHandler implements IQueryHandler<PublicIndicatorsQu
     const now = this.clock.now();
     const today = parisDay(now);
     // By default the school year so far: the public tracking of the roadmap.
-    const span = parseSpan({ from: request.from ?? schoolYearStart(request.to && isDay(request.to) ? request.to : today), to: request.to }, today);
+    const to = request.to === undefined || request.to === '' ? today : parseQueryDay(request.to, 'to');
+    const span = parseSpan({ from: request.from ?? schoolYearStart(to), to }, today);
     const departments = { where: 's.department IS NOT NULL', params: [] };
     const [academy, perDepartment, codes, deployment] = await Promise.all([
       this.reader.figures({ selection: ALL_SPACES, grouping: NO_GROUPING, span, now }),
