@@ -9,7 +9,8 @@ import type { EventStore } from '#ruche/eventstore';
 import { EVENT_STORE, type Clock } from '#ruche/platform';
 import { loadConfiguration } from '../../apps/api/src/config/configuration.js';
 import { createApp } from '../../apps/api/src/bootstrap.js';
-import { freshEmail, storeKinds, type StoreKind } from './support/test-app.js';
+import { DEMO_PERSONAS, DEMO_SPACES, seedDemoAcademy } from '../../seeds/demo-academy.js';
+import { freshEmail, startTestApp, storeKinds, type StoreKind, type TestApp } from './support/test-app.js';
 
 /*
  * Issue #8 end to end: every figure against a hand-computed week of one establishment, the
@@ -691,5 +692,48 @@ describe.each(kinds)('indicators end to end (%s)', (kind: StoreKind) => {
       await refused(403, () => as('rrupn').post('/api/spaces').send({ ...second, uai: '0061111A' }));
       expect(await write(as('dane').post('/api/spaces').send({ ...second, uai: '0061111A' }))).toMatchObject({ id: expect.any(String) });
     });
+  });
+});
+
+describe.each(kinds)('the public page of the demo académie (%s)', (kind: StoreKind) => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp(kind);
+    await seedDemoAcademy(t.app);
+  }, 120_000);
+  afterAll(() => t?.close());
+
+  it('says nothing about anyone: no e-mail, name or user id in the whole body, people under 5 masked', async () => {
+    const head = await t.store.headPosition();
+    const r = await t.anonymous().get('/api/public/indicators').set('X-Min-Position', String(head));
+    expect(r.status).toBe(200);
+    const text = JSON.stringify(r.body);
+    // Every user of the log, personas and the people they invited, by id, e-mail and name.
+    const users = (await t.store.readAll({ maxCount: 100_000 })).filter((e) => e.type === 'UserRegistered');
+    expect(users.length).toBeGreaterThanOrEqual(DEMO_PERSONAS.length);
+    for (const user of users) {
+      const data = user.data as { userId: string; email: string; displayName?: string };
+      expect(text).not.toContain(data.userId);
+      expect(text).not.toContain(data.email);
+      if (data.displayName) expect(text).not.toContain(data.displayName);
+    }
+    for (const persona of DEMO_PERSONAS) expect(text).not.toContain(persona.displayName);
+    expect(text).not.toMatch(/@/);
+    for (const spaceId of Object.values(DEMO_SPACES)) expect(text).not.toContain(spaceId);
+    // The private lycée is in the deployment table by its UAI only.
+    expect(text).not.toContain('Curie');
+    expect(r.body.deployment).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ uai: '0061234X', name: 'Collège Jean Moulin — Nice', milestones: expect.objectContaining({ space_opened: expect.any(String) }) }),
+        expect.objectContaining({ uai: '0830042K', name: 'Établissement 0830042K' }),
+      ]),
+    );
+    // The demo is small: every count of people it has is under 5.
+    const people = [r.body.academy, ...r.body.departments].flatMap((f: Record<string, unknown>) => [f.contributors, f.uniqueVisitors, f.newMembers]);
+    expect(people.length).toBeGreaterThan(3);
+    for (const count of people) expect(count === '< 5' || (typeof count === 'number' && count >= 5)).toBe(true);
+    expect(people).toContain('< 5');
+    expect(r.body.departments.map((d: { code: string }) => d.code)).toEqual(['06', '83']);
   });
 });
