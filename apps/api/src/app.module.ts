@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Clock } from '#ruche/platform';
 import { IdentityModule, identityProjections, OidcModule } from '#ruche/identity/nest';
@@ -11,6 +11,9 @@ import { NotificationsModule, notificationsProjections } from '#ruche/notificati
 import { SearchModule, searchProjections } from '#ruche/search/nest';
 import type { RucheConfig } from './config/configuration.js';
 import { HealthController } from './health/health.controller.js';
+import { DrainingMiddleware, GracefulShutdown } from './health/graceful-shutdown.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
 import { SecurityModule, securityProjections } from './security/security.module.js';
 import { LiveModule } from './live/live.module.js';
@@ -22,12 +25,18 @@ export interface AppOptions {
 }
 
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(DrainingMiddleware).forRoutes('*path');
+  }
+
   static forRoot(config: RucheConfig, options: AppOptions = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
         CqrsModule.forRoot(),
+        LoggingModule.forRoot(config),
+        MetricsModule,
         InfrastructureModule.forRoot(config, {
           projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections, ...forumsProjections, ...indicatorsProjections, ...notificationsProjections, ...searchProjections(config.readStore), ...securityProjections],
           upcasters: [...spaceUpcasters],
@@ -47,6 +56,7 @@ export class AppModule {
         SearchModule,
       ],
       controllers: [HealthController],
+      providers: [GracefulShutdown, DrainingMiddleware],
     };
   }
 }

@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject, type OperationObject, type ParameterObject, type ResponseObject } from '@nestjs/swagger';
 import cookieParser from 'cookie-parser';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import type { NextFunction, Request, Response } from 'express';
 import type { RucheConfig } from './config/configuration.js';
 import { AppModule, type AppOptions } from './app.module.js';
@@ -35,7 +36,9 @@ export async function createApp(config: RucheConfig, options: AppOptions = {}): 
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options), {
     bodyParser: false,
     logger: config.nodeEnv === 'test' ? ['error', 'warn'] : ['log', 'error', 'warn'],
+    bufferLogs: true,
   });
+  app.useLogger(app.get(PinoLogger));
   app.disable('x-powered-by');
   app.use(securityHeaders(config));
   app.set('trust proxy', 'loopback');
@@ -70,11 +73,11 @@ export async function createApp(config: RucheConfig, options: AppOptions = {}): 
 
 /**
  * The web app's routes (/, /espaces/…, /connexion…) all answer its index.html: the browser's
- * router shows the page, or its French 404. /api, /socket.io and /assets stay the server's.
+ * router shows the page, or its French 404. /api, /socket.io, /assets and /metrics stay the server's.
  */
 function serveWebApp(indexFile: string) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || /^\/(api|socket\.io|assets)(\/|$)/.test(req.path) || !fs.existsSync(indexFile)) return next();
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || /^\/(api|socket\.io|assets|metrics)(\/|$)/.test(req.path) || !fs.existsSync(indexFile)) return next();
     res.setHeader('Cache-Control', 'no-cache');
     res.sendFile(indexFile);
   };

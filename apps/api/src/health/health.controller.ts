@@ -7,6 +7,7 @@ import { EVENT_STORE, PROJECTION_RUNNER } from '#ruche/platform';
 import { hasRole } from '#ruche/domain-kit';
 import { CurrentUser, Public, type SignedInUser } from '#ruche/identity/nest';
 import { RUCHE_CONFIG, type RucheConfig } from '../config/configuration.js';
+import { GracefulShutdown } from './graceful-shutdown.js';
 import { HealthDto } from './health.dto.js';
 
 type Status = 'up' | 'down';
@@ -35,7 +36,36 @@ export class HealthController {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
     @Inject(RUCHE_CONFIG) private readonly config: RucheConfig,
+    private readonly shutdown: GracefulShutdown,
   ) {}
+
+  /** Liveness: the process answers. A failing store is readiness' business, not a reason to restart. */
+  @Public()
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: 200 while the process answers' })
+  live(): { status: 'up' } {
+    return { status: 'up' };
+  }
+
+  /**
+   * Readiness: 200 when this process may take traffic (the event log and the read database
+   * answer, and it is not shutting down); 503 otherwise, with the reasons, without error texts.
+   */
+  @Public()
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: 200 when the stores answer and the process is not shutting down, 503 otherwise' })
+  async ready(@Res({ passthrough: true }) response: Response): Promise<{ status: Status; reasons: string[] }> {
+    const reasons: string[] = [];
+    if (this.shutdown.draining) reasons.push('shutting down');
+    const [eventStore, readStore] = await Promise.all([
+      this.store.health().then((h) => h.status === 'up', () => false),
+      this.runner.status().then(() => true, () => false),
+    ]);
+    if (!eventStore) reasons.push('the event log does not answer');
+    if (!readStore) reasons.push('the read database does not answer');
+    if (reasons.length > 0) response.status(HttpStatus.SERVICE_UNAVAILABLE);
+    return { status: reasons.length === 0 ? 'up' : 'down', reasons };
+  }
 
   /**
    * Public, for load balancers and monitoring: internal error texts (SQL, hosts, file paths)

@@ -5,6 +5,7 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { CLOCK, CommandRunner, EVENT_STORE, IdempotencyInterceptor, PROJECTION_RUNNER, READ_DB, systemClock, type Clock } from '#ruche/platform';
 import { RUCHE_CONFIG, type RucheConfig } from '../config/configuration.js';
 import { openEventStore, openReadDatabase } from './stores.js';
+import { withAppendMetrics } from '../metrics/metrics.js';
 
 export interface InfrastructureOptions {
   projections: readonly Projection[];
@@ -36,7 +37,7 @@ export class InfrastructureModule implements OnApplicationBootstrap, OnApplicati
         { provide: RUCHE_CONFIG, useValue: config },
         { provide: INFRASTRUCTURE_OPTIONS, useValue: options },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
-        { provide: EVENT_STORE, useFactory: () => openEventStore(config, options.upcasters ?? []) },
+        { provide: EVENT_STORE, useFactory: async () => withAppendMetrics(await openEventStore(config, options.upcasters ?? [])) },
         { provide: READ_DB, useFactory: () => openReadDatabase(config) },
         CommandRunner,
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
