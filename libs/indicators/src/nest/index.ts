@@ -5,3 +5,4 @@ export * from './indicators.projection.js';
 export * from './figures.reader.js';
 export * from './explain.reader.js';
 export * from './indicators.module.js';
+export * from './indicators.responses.js';

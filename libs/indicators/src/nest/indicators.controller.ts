@@ -31,6 +31,16 @@ import {
 } from './indicators.dto.js';
 import { INDICATORS_PROJECTION } from './indicators.projection.js';
 import {
+  AcademyIndicatorsDto,
+  DormantSpacesDto,
+  EstablishmentIndicatorsDto,
+  ExplanationDto,
+  PixCompetencesDto,
+  PixDeploymentDto,
+  PublicIndicatorsDto,
+  SpaceIndicatorsDto,
+} from './indicators.responses.js';
+import {
   AcademyIndicatorsQuery,
   DormantSpacesQuery,
   EstablishmentIndicatorsQuery,
@@ -56,6 +66,7 @@ export class IndicatorsController {
   @ApiOperation({ summary: "A space's figures per period, with the span before (its managers, dane, cmine, inspecteur)" })
   @ApiProduces('application/json', CSV)
   @CsvExport('indicateurs-espace.csv', spaceCsv)
+  @ApiOkResponse({ type: SpaceIndicatorsDto })
   space(@Param() { id }: SpaceIdParams, @Query() query: SeriesQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new SpaceIndicatorsQuery(user, id, query));
   }
@@ -64,6 +75,7 @@ export class IndicatorsController {
   @ApiOperation({ summary: 'The académie grouped by establishment, department, space or kind (dane, cmine, inspecteur)' })
   @ApiProduces('application/json', CSV)
   @CsvExport('indicateurs-academie.csv', academyCsv)
+  @ApiOkResponse({ type: AcademyIndicatorsDto })
   academy(@Query() query: AcademyQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new AcademyIndicatorsQuery(user, query, query.groupBy));
   }
@@ -72,6 +84,7 @@ export class IndicatorsController {
   @ApiOperation({ summary: "The establishment's spaces and figures (its rrupn and chef d'établissement, the académie roles)" })
   @ApiProduces('application/json', CSV)
   @CsvExport('indicateurs-etablissement.csv', establishmentCsv)
+  @ApiOkResponse({ type: EstablishmentIndicatorsDto })
   establishment(@Param() { uai }: UaiParams, @Query() query: SpanQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new EstablishmentIndicatorsQuery(user, uai, query));
   }
@@ -80,6 +93,7 @@ export class IndicatorsController {
   @ApiOperation({ summary: 'Spaces without contribution for `days` days, among those the caller follows' })
   @ApiProduces('application/json', CSV)
   @CsvExport('espaces-en-sommeil.csv', dormantCsv)
+  @ApiOkResponse({ type: DormantSpacesDto })
   dormant(@Query() query: DormantQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new DormantSpacesQuery(user, query.days ?? 30));
   }
@@ -88,6 +102,7 @@ export class IndicatorsController {
   @ApiOperation({ summary: 'Fiches PIX per competence, all 16, zeros included' })
   @ApiProduces('application/json', CSV)
   @CsvExport('fiches-par-competence.csv', competencesCsv)
+  @ApiOkResponse({ type: PixCompetencesDto })
   competences(@Query() query: PixCompetencesQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new PixCompetencesQuery(user, { spaceId: query.spaceId, uai: query.uai }));
   }
@@ -96,6 +111,7 @@ export class IndicatorsController {
   @ApiOperation({ summary: 'The PIX deployment table: milestones per establishment' })
   @ApiProduces('application/json', CSV)
   @CsvExport('deploiement-pix.csv', (result: Parameters<typeof deploymentCsv>[0]) => deploymentCsv(result))
+  @ApiOkResponse({ type: PixDeploymentDto })
   deployment(@Query() _query: FormatQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new PixDeploymentQuery(user));
   }
@@ -104,6 +120,7 @@ export class IndicatorsController {
   @ApiOperation({ summary: 'The events behind one figure (position, type, stream, time), to those who may read them' })
   @ApiProduces('application/json', CSV)
   @CsvExport('evenements-de-l-indicateur.csv', explainCsv)
+  @ApiOkResponse({ type: ExplanationDto })
   explain(@Query() query: ExplainQueryDto, @CurrentUser() user: SignedInUser) {
     return this.queries.execute(new ExplainQuery(user, query));
   }
@@ -146,6 +163,7 @@ export class PublicIndicatorsController {
   @ApiOperation({ summary: 'Aggregated activity per département and for the académie, and the PIX deployment table' })
   @ApiProduces('application/json', CSV)
   @CsvExport('indicateurs-publics.csv', publicCsv)
+  @ApiOkResponse({ type: PublicIndicatorsDto })
   indicators(@Query() query: SpanQueryDto) {
     return this.queries.execute(new PublicIndicatorsQuery({ from: query.from, to: query.to }));
   }
