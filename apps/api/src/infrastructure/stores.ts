@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import {
-  KurrentDbEventStore,
   PostgresEventStore,
   SqliteEventStore,
   withUpcasters,
@@ -14,9 +13,12 @@ import type { RucheConfig } from '../config/configuration.js';
 export async function openEventStore(config: RucheConfig, upcasters: readonly Upcaster[] = []): Promise<EventStore> {
   let store: EventStore;
   switch (config.eventStore) {
-    case 'kurrentdb':
+    case 'kurrentdb': {
+      // Loaded only here: the gRPC client costs ~0.3 s of start-up to every deployment without it.
+      const { KurrentDbEventStore } = await import('#ruche/eventstore/kurrentdb');
       store = await KurrentDbEventStore.connect({ connectionString: config.kurrentDbUrl! });
       break;
+    }
     case 'postgres':
       store = await PostgresEventStore.connect({ connectionString: config.databaseUrl!, schema: config.databaseSchema });
       break;
