@@ -1,5 +1,6 @@
 /** What a runner knows of one projection it feeds. */
-export type LoopState = 'starting' | 'running' | 'failed' | 'outdated' | 'stopped';
+/** `standby`: another process holds the projection's lease and applies it; this one follows its checkpoint. */
+export type LoopState = 'starting' | 'running' | 'standby' | 'failed' | 'outdated' | 'stopped';
 
 interface Waiter {
   position: number;
@@ -69,7 +70,7 @@ export class ProjectionProgress {
     let min: number | undefined;
     for (const name of this.names) {
       const state = this.state(name);
-      if (state !== 'running' && state !== 'starting') continue;
+      if (state !== 'running' && state !== 'starting' && state !== 'standby') continue;
       const position = this.position(name);
       if (min === undefined || position < min) min = position;
     }

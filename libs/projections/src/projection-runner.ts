@@ -41,6 +41,26 @@ export interface ProjectionRunnerOptions {
   recheckIntervalMs?: number;
   /** A rebuild without heartbeat for this long is taken to be dead and may be taken over. Default 60000 ms. */
   rebuildStaleAfterMs?: number;
+  /**
+   * Several processes sharing one read store: each projection is applied by the holder of its
+   * lease only; the others follow its checkpoint (so `waitForPosition` works on every process) and
+   * try to take the lease over every `leaseRetryMs`. Without leases, every runner applies every
+   * projection (the checkpoint check keeps that exact, but wasteful).
+   */
+  leases?: ProjectionLeases;
+  /** How often a feed without the lease tries to take it. Default 2000 ms. */
+  leaseRetryMs?: number;
+  /** How often a feed without the lease reads the holder's checkpoint. Default 200 ms. */
+  standbyPollMs?: number;
+}
+
+/** One holder per projection among the processes sharing a read store (e.g. PostgreSQL advisory locks). */
+export interface ProjectionLeases {
+  /** Takes the lease of `name` if nobody holds it; true when this process holds it (now or already). */
+  tryAcquire(name: string): Promise<boolean>;
+  /** Whether this process still holds it: false once lost (its holder's connection died). */
+  holds(name: string): boolean;
+  release(name: string): Promise<void>;
 }
 
 /** Events that every live projection now includes, in position order. */
@@ -116,6 +136,8 @@ class Feed {
   batches: EventBatches | undefined;
   /** Set by reload(), cleared when the feed reads its checkpoint again. */
   reloadRequested = false;
+  /** When a feed without the lease may next try to take it (ms since the epoch). */
+  nextLeaseAttempt = 0;
   private wakeUp: (() => void) | undefined;
   readonly live: PhysicalTables;
 
@@ -179,6 +201,9 @@ export class ProjectionRunner {
   private emitting = false;
   private emitterBatches: EventBatches | undefined;
   private checkpointTableReady = false;
+  private readonly leases: ProjectionLeases | undefined;
+  private readonly leaseRetryMs: number;
+  private readonly standbyPollMs: number;
 
   constructor(options: ProjectionRunnerOptions) {
     this.store = options.store;
@@ -188,6 +213,9 @@ export class ProjectionRunner {
     this.clock = options.clock ?? (() => new Date());
     this.recheckIntervalMs = options.recheckIntervalMs ?? 5000;
     this.rebuildStaleAfterMs = options.rebuildStaleAfterMs ?? 60_000;
+    this.leases = options.leases;
+    this.leaseRetryMs = options.leaseRetryMs ?? 2000;
+    this.standbyPollMs = options.standbyPollMs ?? 200;
     if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1) throw new RangeError('batchSize must be >= 1');
     const owners = new Map<string, string>();
     for (const projection of options.projections) {
@@ -245,6 +273,8 @@ export class ProjectionRunner {
     void this.emitterBatches?.close();
     this.progress.cancelAll();
     while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+    // Let another process take over at once rather than after its next retry.
+    if (this.leases) await Promise.allSettled([...this.feeds.keys()].map((name) => this.leases!.release(name)));
     for (const name of this.feeds.keys()) this.progress.update(name, { state: 'stopped' });
     this.emitting = false;
   }
@@ -374,6 +404,11 @@ export class ProjectionRunner {
           await feed.pause(this.recheckIntervalMs, signal);
           continue;
         }
+        if (this.leases && !(await this.holdLease(feed))) {
+          this.progress.update(name, { position: row.position, state: 'standby' });
+          await feed.pause(this.standbyPollMs, signal);
+          continue;
+        }
         this.progress.update(name, { position: row.position, state: 'running' });
         await this.follow(feed, signal);
         retryMs = MIN_RETRY_MS;
@@ -394,12 +429,26 @@ export class ProjectionRunner {
       while (!signal.aborted && !feed.reloadRequested) {
         const events = await batches.next();
         if (!events || signal.aborted) return;
+        // A lost lease (its connection died): another process may be applying it already.
+        if (this.leases && !this.leases.holds(feed.projection.name)) return;
         if ((await this.applyBatch(feed, events)) !== 'applied') return;
       }
     } finally {
       feed.batches = undefined;
       await batches.close();
     }
+  }
+
+  /** Holds the feed's lease, trying to take it at most every leaseRetryMs. */
+  private async holdLease(feed: Feed): Promise<boolean> {
+    const name = feed.projection.name;
+    if (this.leases!.holds(name)) return true;
+    const now = Date.now();
+    if (now < feed.nextLeaseAttempt) return false;
+    feed.nextLeaseAttempt = now + this.leaseRetryMs;
+    const taken = await this.leases!.tryAcquire(name);
+    if (taken) this.logger.log(`Projection ${name}: lease taken, applying it here`);
+    return taken;
   }
 
   private async applyBatch(feed: Feed, batch: readonly RecordedEvent[]): Promise<'applied' | 'stale' | 'failed'> {

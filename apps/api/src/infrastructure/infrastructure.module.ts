@@ -5,6 +5,7 @@ import { APP_INTERCEPTOR } from '@nestjs/core';
 import { CLOCK, CommandRunner, EVENT_STORE, IdempotencyInterceptor, PROJECTION_RUNNER, READ_DB, systemClock, type Clock } from '#ruche/platform';
 import { RUCHE_CONFIG, type RucheConfig } from '../config/configuration.js';
 import { openEventStore, openReadDatabase } from './stores.js';
+import { PostgresProjectionLeases } from './projection-leases.js';
 import { withAppendMetrics } from '../metrics/metrics.js';
 
 export interface InfrastructureOptions {
@@ -16,6 +17,8 @@ export interface InfrastructureOptions {
 }
 
 const INFRASTRUCTURE_OPTIONS = Symbol('INFRASTRUCTURE_OPTIONS');
+/** With a PostgreSQL read store, several processes share it: each projection is applied by one at a time. */
+const PROJECTION_LEASES = Symbol('PROJECTION_LEASES');
 
 /** Owns the store, the read database and the projection runner, and closes them in order. */
 @Global()
@@ -28,6 +31,7 @@ export class InfrastructureModule implements OnApplicationBootstrap, OnApplicati
     @Inject(READ_DB) private readonly db: SqlDatabase,
     @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
     @Inject(INFRASTRUCTURE_OPTIONS) private readonly options: InfrastructureOptions,
+    @Inject(PROJECTION_LEASES) private readonly leases: PostgresProjectionLeases | null,
   ) {}
 
   static forRoot(config: RucheConfig, options: InfrastructureOptions): DynamicModule {
@@ -42,10 +46,15 @@ export class InfrastructureModule implements OnApplicationBootstrap, OnApplicati
         CommandRunner,
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         {
+          provide: PROJECTION_LEASES,
+          useFactory: () =>
+            config.readStore === 'postgres' ? new PostgresProjectionLeases({ connectionString: config.databaseUrl!, schema: config.databaseSchema }) : null,
+        },
+        {
           provide: PROJECTION_RUNNER,
-          inject: [EVENT_STORE, READ_DB],
-          useFactory: (store: EventStore, db: SqlDatabase) =>
-            new ProjectionRunner({ store, db, projections: [...options.projections], logger: new Logger('Projections') }),
+          inject: [EVENT_STORE, READ_DB, PROJECTION_LEASES],
+          useFactory: (store: EventStore, db: SqlDatabase, leases: PostgresProjectionLeases | null) =>
+            new ProjectionRunner({ store, db, projections: [...options.projections], logger: new Logger('Projections'), ...(leases ? { leases } : {}) }),
         },
       ],
       exports: [RUCHE_CONFIG, CLOCK, EVENT_STORE, READ_DB, PROJECTION_RUNNER, CommandRunner],
@@ -61,6 +70,7 @@ export class InfrastructureModule implements OnApplicationBootstrap, OnApplicati
 
   async onApplicationShutdown(): Promise<void> {
     await this.runner.stop();
+    await this.leases?.close();
     await this.store.close();
     await this.db.close();
   }
