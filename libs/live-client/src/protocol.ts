@@ -21,12 +21,14 @@ export interface PresenceUser {
 }
 
 /**
- * Who views a topic or a document now. `version` grows with every change of the room's
- * presence (across processes): a client keeps the message with the highest one.
+ * Who views a topic or a document now, sorted by name: at most 100 people in `users`, and
+ * `count` of them all. `version` grows with every change of the room's presence (across
+ * processes): a client keeps the message with the highest one.
  */
 export interface PresenceMessage {
   room: LiveRoom;
   users: PresenceUser[];
+  count: number;
   version: number;
 }
 

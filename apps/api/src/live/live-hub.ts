@@ -18,7 +18,7 @@ import { LiveRefusal } from './live-errors.js';
 import { mayNotify, rightsChange, routeEvent, type Audience, type Routing } from './live-routing.js';
 import { LiveRedis } from './live-redis.js';
 import { LIVE_REDIS, PRESENCE_STORE } from './live.tokens.js';
-import type { PresenceStore } from './presence.js';
+import type { PresenceSnapshot, PresenceStore } from './presence.js';
 import { parseRoom, RoomAccess, type GrantedRoom } from './room-access.js';
 
 export type LiveNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, Record<string, never>, LiveSocketData>;
@@ -31,6 +31,10 @@ export const MAX_SPACE_REPLAY = 100_000;
 /** How long a subscription waits for the read models to catch up with the log before refusing. */
 const READY_WAIT_MS = 5000;
 const REPLAY_PAGE = 500;
+/** At most one presence message per room in this interval (see presenceChange). */
+export const PRESENCE_INTERVAL_MS = 200;
+/** Names in one presence message; `count` says how many people there are. */
+export const PRESENCE_MAX_USERS = 100;
 
 type Outgoing = { kind: 'event'; message: LiveEventMessage } | { kind: 'notification'; message: NotificationMessage };
 
@@ -86,6 +90,8 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
   private readonly byChannel = new Map<string, Set<Subscription>>();
   /** Grows at every event that may change someone's rights: a replay that saw it checks again. */
   private rightsEpoch = 0;
+  /** Rooms whose presence was told less than PRESENCE_INTERVAL_MS ago, with the change to tell next. */
+  private readonly presencePending = new Map<LiveRoom, { timer: NodeJS.Timeout; latest?: PresenceSnapshot }>();
 
   constructor(
     @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
@@ -107,6 +113,8 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.stopListening?.();
+    for (const { timer } of this.presencePending.values()) clearTimeout(timer);
+    this.presencePending.clear();
     await this.queue;
     await this.presence.close();
     await this.redis?.close();
@@ -285,14 +293,38 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  /** Applies a presence change and tells the room, in every process (through the adapter). */
-  private async presenceChange(room: LiveRoom, change: () => Promise<{ users: { id: string; displayName: string }[]; version: number }>): Promise<void> {
+  /**
+   * Applies a presence change and tells the room, in every process (through the adapter). A
+   * storm of changes (a class opening a topic at once) is told at most every PRESENCE_INTERVAL_MS
+   * per room, the latest state last; a list beyond PRESENCE_MAX_USERS names the first ones and
+   * gives the `count`, so that a room of 1,000 does not send 1,000 lists of 1,000 people.
+   */
+  private async presenceChange(room: LiveRoom, change: () => Promise<PresenceSnapshot>): Promise<void> {
+    let snapshot: PresenceSnapshot;
     try {
-      const { users, version } = await change();
-      this.nsp?.to(room).emit('presence', { room, users, version });
+      snapshot = await change();
     } catch (error) {
       this.logger.warn(`presence of ${room}: ${(error as Error).message}`);
+      return;
     }
+    const pending = this.presencePending.get(room);
+    if (pending) {
+      if (!pending.latest || snapshot.version > pending.latest.version) pending.latest = snapshot;
+      return;
+    }
+    this.tellPresence(room, snapshot);
+  }
+
+  private tellPresence(room: LiveRoom, snapshot: PresenceSnapshot): void {
+    const { users, version } = snapshot;
+    this.nsp?.to(room).emit('presence', { room, users: users.slice(0, PRESENCE_MAX_USERS), count: users.length, version });
+    const timer = setTimeout(() => {
+      const pending = this.presencePending.get(room);
+      this.presencePending.delete(room);
+      if (pending?.latest) this.tellPresence(room, pending.latest);
+    }, PRESENCE_INTERVAL_MS);
+    timer.unref();
+    this.presencePending.set(room, { timer });
   }
 
   // ---- delivery after projection --------------------------------------------------------------
