@@ -14,6 +14,8 @@ export class PostgresProjectionLeases implements ProjectionLeases {
   private connecting: Promise<pg.Client> | undefined;
   private readonly held = new Set<string>();
   private closed = false;
+  /** One query at a time on the connection (pg deprecates overlapping ones). */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly options: { connectionString: string; schema: string; applicationName?: string },
@@ -25,7 +27,7 @@ export class PostgresProjectionLeases implements ProjectionLeases {
     try {
       const client = await this.connection();
       const [high, low] = this.keyOf(name);
-      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [high, low]);
+      const { rows } = await this.serial(() => client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [high, low]));
       if (rows[0]?.ok) this.held.add(name);
       return rows[0]?.ok === true;
     } catch {
@@ -41,7 +43,8 @@ export class PostgresProjectionLeases implements ProjectionLeases {
   async release(name: string): Promise<void> {
     if (!this.held.delete(name) || !this.client) return;
     const [high, low] = this.keyOf(name);
-    await this.client.query('SELECT pg_advisory_unlock($1, $2)', [high, low]).catch(() => undefined);
+    const client = this.client;
+    await this.serial(() => client.query('SELECT pg_advisory_unlock($1, $2)', [high, low])).catch(() => undefined);
   }
 
   async close(): Promise<void> {
@@ -50,6 +53,12 @@ export class PostgresProjectionLeases implements ProjectionLeases {
     const client = this.client ?? (await this.connecting?.catch(() => undefined));
     this.client = undefined;
     await client?.end().catch(() => undefined);
+  }
+
+  private serial<T>(run: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(run, run);
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 
   private connection(): Promise<pg.Client> {
