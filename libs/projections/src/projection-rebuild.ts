@@ -181,6 +181,14 @@ async function applyAll(
   tx: SqlExecutor,
   tables: Readonly<Record<string, string>>,
 ): Promise<void> {
+  if (projection.applyBatch && batch.length > 1) {
+    try {
+      await projection.applyBatch(batch, tx, tables);
+      return;
+    } catch (error) {
+      throw new RebuildFailedError(projection.name, batch[0]!.position, error);
+    }
+  }
   for (const event of batch) {
     try {
       await projection.apply(event, tx, tables);

@@ -116,6 +116,13 @@ class ApplyFailure extends Error {
   }
 }
 
+/** A projection's applyBatch threw: the batch is applied again one event at a time. */
+class BatchFailure extends Error {
+  constructor(cause: unknown) {
+    super('applyBatch failed', { cause });
+  }
+}
+
 /** Waits for `ms` or for the abort signal. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
@@ -137,6 +144,8 @@ class Feed {
   batches: EventBatches | undefined;
   /** Set by reload(), cleared when the feed reads its checkpoint again. */
   reloadRequested = false;
+  /** Set while a batch that failed in applyBatch is applied again one event at a time. */
+  oneByOne = false;
   /** When a feed without the lease may next try to take it (ms since the epoch). */
   nextLeaseAttempt = 0;
   private wakeUp: (() => void) | undefined;
@@ -464,6 +473,14 @@ export class ProjectionRunner {
       const moved = await this.db.transaction(async (tx) => {
         const args = { name: projection.name, generation: feed.generation, version: projection.version, from, to, now: this.now() };
         if (!(await advanceCheckpoint(tx, args))) return false;
+        if (projection.applyBatch && events.length > 1 && !feed.oneByOne) {
+          try {
+            await projection.applyBatch(events, tx, live);
+          } catch (error) {
+            throw new BatchFailure(error);
+          }
+          return true;
+        }
         for (let index = 0; index < events.length; index++) {
           try {
             await projection.apply(events[index]!, tx, live);
@@ -475,6 +492,15 @@ export class ProjectionRunner {
       });
       if (!moved) return 'stale';
     } catch (error) {
+      if (error instanceof BatchFailure) {
+        // Rolled back: apply the same events one at a time, which names the event at fault.
+        feed.oneByOne = true;
+        try {
+          return await this.applyBatch(feed, events);
+        } finally {
+          feed.oneByOne = false;
+        }
+      }
       if (!(error instanceof ApplyFailure)) throw error;
       await this.fail(feed, events, error.index, error.cause);
       return 'failed';

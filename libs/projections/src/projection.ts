@@ -25,6 +25,13 @@ export interface Projection<Table extends string = string> {
   createTables(db: SqlExecutor, physical: PhysicalTables<Table>): Promise<void>;
   /** Writes the read model for one event; events it does not care about are ignored. */
   apply(event: RecordedEvent, tx: SqlExecutor, physical: PhysicalTables<Table>): Promise<void>;
+  /**
+   * Optional: writes the read model for several consecutive events at once (counters summed,
+   * multi-row upserts), leaving the tables exactly as `apply` one event at a time would. The
+   * runner and rebuilds use it for batches; when it throws, the runner applies the batch again
+   * one event at a time to find the event at fault.
+   */
+  applyBatch?(events: readonly RecordedEvent[], tx: SqlExecutor, physical: PhysicalTables<Table>): Promise<void>;
 }
 
 export const SHADOW_SUFFIX = '__rebuild';
