@@ -41,7 +41,7 @@ export async function createApp(config: RucheConfig, options: AppOptions = {}): 
   app.useLogger(app.get(PinoLogger));
   app.disable('x-powered-by');
   app.use(securityHeaders(config));
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', config.trustProxy.split(',').map((part) => part.trim()));
   app.use(cookieParser());
   app.useBodyParser('json', { limit: MAX_JSON_BODY });
   // Body-parser errors happen before Nest's filters can see them: answer them as problems here.

@@ -26,6 +26,8 @@ export interface RucheConfig {
   oidc?: OidcConfig;
   /** Rate limits (per minute; 0: none) and session timeouts. */
   security: SecurityConfig;
+  /** Express' `trust proxy`: whose X-Forwarded-For to believe (the client's address for rate limits and the audit). */
+  trustProxy: string;
 }
 
 export interface SecurityConfig {
@@ -114,6 +116,9 @@ export function loadConfiguration(env: Env = process.env): RucheConfig {
   }
 
   const security = parseSecurity(env, nodeEnv, problems);
+  // loopback by default; behind a proxy in another container, e.g. `uniquelocal` or its address.
+  const trustProxy = blankToUndefined(env.TRUST_PROXY) ?? 'loopback';
+  if (!/^[A-Za-z0-9.:/, ]{1,300}$/.test(trustProxy)) problems.push('TRUST_PROXY must be loopback, uniquelocal, linklocal or addresses/CIDRs separated by commas');
 
   if (problems.length > 0) throw new ConfigurationError(problems);
 
@@ -135,6 +140,7 @@ export function loadConfiguration(env: Env = process.env): RucheConfig {
     secureCookies: cookieSecure === undefined ? publicUrl?.protocol === 'https:' : cookieSecure === 'true',
     ...(oidc ? { oidc } : {}),
     security,
+    trustProxy,
   };
 }
 
