@@ -8,6 +8,9 @@ import { spawnSync } from 'node:child_process';
 const compose = ((): string[] | undefined => {
   if (spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' }).status === 0) return ['docker', 'compose'];
   if (spawnSync('docker-compose', ['version'], { encoding: 'utf8' }).status === 0) return ['docker-compose'];
+  if (process.env.REQUIRE_SERVICES === '1') {
+    throw new Error('REQUIRE_SERVICES=1: neither `docker compose` nor docker-compose is installed (apt-get install -y docker-compose)');
+  }
   console.warn('[skip] neither `docker compose` nor docker-compose is installed: the compose files were not checked.');
   return undefined;
 })();
