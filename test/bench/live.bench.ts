@@ -8,8 +8,8 @@
  * 2. One room of 1,000: the time from the answer to the last receipt (p50, p99 over the replies).
  * 3. The server's RSS with 10,000 idle authenticated sockets.
  * The same runs against a bare socket.io server (no auth, no projection, no store: a control
- * socket asks it to broadcast the same payload, its acknowledgement standing for the command's
- * answer) give the floor; our figures are also shown as a ratio of it.
+ * socket asks it to broadcast the same payload, timed from that request) give the floor; our
+ * figures are also shown as a ratio of it.
  * Targets (2 cores): rooms of 50 p50 ≤ 10 ms and p99 ≤ 50 ms and ≤ 1.3× the floor; 10,000 idle
  * sockets ≤ 400 MB RSS.
  */
@@ -59,8 +59,11 @@ interface Target {
   name: string;
   url: string;
   child: ChildProcess;
-  /** Sends one message to `room`; resolves at the answer (the command's, or the floor's ack). */
-  write(room: string, index: number): Promise<void>;
+  /**
+   * Sends one message to `room`; resolves with the instant latencies count from: the command's
+   * answer (ours), the broadcast request (the floor, which has no command to wait for).
+   */
+  write(room: string, index: number): Promise<number>;
   /** Rooms to use (topic rooms). */
   rooms: string[];
   bigRoom: string;
@@ -153,12 +156,11 @@ async function measure(target: Target, onMessage?: (message: unknown) => void): 
 }
 
 /** Writes once and waits for `expected` receipts; answers each receipt's time after the answer. */
-async function timed(target: Target, receipts: Map<string, Receipts>, key: string, expected: number, write: () => Promise<void>): Promise<Array<{ latency: number }>> {
+async function timed(target: Target, receipts: Map<string, Receipts>, key: string, expected: number, write: () => Promise<number>): Promise<Array<{ latency: number }>> {
   const entry: Receipts = { expected, times: [] };
   const all = new Promise<void>((resolve) => (entry.done = resolve));
   receipts.set(key, entry);
-  await write();
-  const answeredAt = performance.now();
+  const answeredAt = await write();
   await Promise.race([all, new Promise((_, reject) => setTimeout(() => reject(new Error(`${target.name}: ${key} got ${entry.times.length}/${expected}`)), 30_000))]);
   receipts.delete(key);
   return entry.times.map((at) => ({ latency: Math.max(0, at - answeredAt) }));
@@ -282,6 +284,7 @@ async function startOurs(): Promise<Target> {
     cookies,
     async write(room, index) {
       await post(`/api/topics/${room.slice('topic:'.length)}/posts`, { body: `bench ${room}#${index}` });
+      return performance.now();
     },
   };
 }
@@ -309,7 +312,9 @@ async function startFloor(sample: unknown): Promise<Target> {
     async write(room, index) {
       // The same payload as ours (a ReplyPosted message), with this write's body.
       const message = sample as { data: object };
+      const sentAt = performance.now();
       await control.emitWithAck('broadcast', { room, message: { ...message, room, data: { ...message.data, body: `bench ${room}#${index}` } } });
+      return sentAt;
     },
   };
 }

@@ -88,6 +88,8 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
   private stopListening: (() => void) | undefined;
   private readonly bySocket = new Map<string, Map<LiveRoom, Subscription>>();
   private readonly byChannel = new Map<string, Set<Subscription>>();
+  /** How many `user:<id>` channels have subscribers here. */
+  private userChannels = 0;
   /** Grows at every event that may change someone's rights: a replay that saw it checks again. */
   private rightsEpoch = 0;
   /** Rooms whose presence was told less than PRESENCE_INTERVAL_MS ago, with the change to tell next. */
@@ -257,7 +259,10 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
     if (!rooms) this.bySocket.set(subscription.socket.id, (rooms = new Map()));
     rooms.set(subscription.name, subscription);
     let channel = this.byChannel.get(subscription.channel);
-    if (!channel) this.byChannel.set(subscription.channel, (channel = new Set()));
+    if (!channel) {
+      this.byChannel.set(subscription.channel, (channel = new Set()));
+      if (subscription.name === 'user:me') this.userChannels += 1;
+    }
     channel.add(subscription);
   }
 
@@ -274,7 +279,10 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
     }
     const subscribers = this.byChannel.get(channel);
     subscribers?.delete(subscription);
-    if (subscribers?.size === 0) this.byChannel.delete(channel);
+    if (subscribers?.size === 0) {
+      this.byChannel.delete(channel);
+      if (name === 'user:me') this.userChannels -= 1;
+    }
     void socket.leave(channel);
     if (wasLive && (subscription.granted?.kind === 'topic' || subscription.granted?.kind === 'document')) {
       await this.presenceChange(name, () => this.presence.leave(name, socket.id));
@@ -341,7 +349,8 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
     const events = batch.events.filter((event) => event.position > after);
     if (events.length === 0) return;
     const prepared = await this.prepare(events);
-    const notes = events.some(mayNotify) ? await this.notifications.written(after, batch.position) : [];
+    // Notifications are read only when someone in this process listens to their own room.
+    const notes = this.userChannels > 0 && events.some(mayNotify) ? await this.notifications.written(after, batch.position) : [];
     let note = 0;
     for (const event of events) {
       const item = prepared.get(event.position);
@@ -391,7 +400,9 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
     });
     const prepared = new Map<number, Prepared>();
     if (routed.length === 0) return prepared;
-    const deleted = await this.deletedPosts(routed.flatMap(({ routing }) => (routing.postId ? [routing.postId] : [])));
+    // A post is deleted only after it was written: a body in this batch is blanked when the
+    // batch itself deletes the post (a later deletion reaches the room after it, as it happened).
+    const deleted = new Set(events.flatMap((event) => (event.type === 'PostDeleted' ? [(event.data as { postId: string }).postId] : [])));
     const managers = new Map<string, Promise<Set<string>>>();
     const managersOf = (spaceId: string): Promise<Set<string>> => {
       let found = managers.get(spaceId);
