@@ -554,10 +554,8 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
     if (change.userId && !change.spaceId) {
       // New global roles (the dane's): the sockets' copy of the person follows.
       const row = await this.users.byId(change.userId);
-      for (const rooms of this.bySocket.values()) {
-        for (const subscription of rooms.values()) {
-          if (row && subscription.socket.data.user.userId === change.userId) subscription.socket.data.user = { ...subscription.socket.data.user, roles: row.roles };
-        }
+      for (const socket of this.nsp?.sockets.values() ?? []) {
+        if (row && socket.data.user?.userId === change.userId) socket.data.user = { ...socket.data.user, roles: row.roles };
       }
     }
     const affected: Subscription[] = [];
