@@ -49,6 +49,11 @@ export class LiveClient {
     refused: new Set(),
   };
   private connectedOnce = false;
+  /** Set by the server's shutdown hint: the disconnect that follows is a restart, not a refusal. */
+  private reconnectInMs: number | undefined;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Reconnections scheduled after a server's shutdown hint (for tests and status displays). */
+  reconnectsAfterShutdown = 0;
 
   constructor(options: LiveClientOptions) {
     const headers = options.headers ?? {};
@@ -73,6 +78,18 @@ export class LiveClient {
       if (!room || message.position <= room.last) return;
       room.last = message.position;
       for (const listener of this.listeners.notification) listener(message);
+    });
+    this.socket.on('shutdown', (hint) => {
+      this.reconnectInMs = Math.max(0, Math.min(Number(hint?.reconnectInMs) || 1000, 60_000));
+    });
+    // A server-side disconnect is final for socket.io-client; after a shutdown hint it is a restart
+    // (another process or the new one takes over): connect again, spread over the hinted delay.
+    this.socket.on('disconnect', (reason) => {
+      if (reason !== 'io server disconnect' || this.reconnectInMs === undefined) return;
+      const delay = this.reconnectInMs * (0.5 + Math.random());
+      this.reconnectInMs = undefined;
+      this.reconnectsAfterShutdown++;
+      this.reconnectTimer = setTimeout(() => this.socket.connect(), delay);
     });
     this.socket.on('presence', (message) => {
       const room = this.rooms.get(message.room);
@@ -138,6 +155,7 @@ export class LiveClient {
 
   /** Disconnects, keeping the rooms and positions for `connect()` again. */
   disconnect(): void {
+    clearTimeout(this.reconnectTimer);
     this.socket.disconnect();
   }
 

@@ -69,10 +69,16 @@ export interface UnsubscribeRequest {
 
 export type UnsubscribeAck = { ok: true } | { ok: false; error: LiveError };
 
+/** The server is stopping: it disconnects this socket next; connect again after about `reconnectInMs`. */
+export interface ShutdownHint {
+  reconnectInMs: number;
+}
+
 export interface ServerToClientEvents {
   event: (message: LiveEventMessage) => void;
   presence: (message: PresenceMessage) => void;
   notification: (message: NotificationMessage) => void;
+  shutdown: (hint: ShutdownHint) => void;
 }
 
 export interface ClientToServerEvents {

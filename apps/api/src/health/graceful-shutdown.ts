@@ -3,6 +3,12 @@ import { Injectable, Logger, type BeforeApplicationShutdown, type NestMiddleware
 import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 
+/**
+ * Called first when shutdown starts, before the HTTP server drains: long-lived connections (the
+ * live gateway's sockets) are told to go and closed here, or the drain would wait for them.
+ */
+export const beforeDrain = new Set<() => void>();
+
 /** How long in-flight requests get to finish after SIGTERM before their connections are cut. */
 export const DRAIN_TIMEOUT_MS = Number(process.env.SHUTDOWN_DRAIN_MS ?? 25_000);
 
@@ -23,6 +29,13 @@ export class GracefulShutdown implements BeforeApplicationShutdown {
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.draining = true;
+    for (const release of [...beforeDrain]) {
+      try {
+        release();
+      } catch (error) {
+        this.logger.warn(`A before-drain hook failed: ${(error as Error).message}`);
+      }
+    }
     const server = this.adapter.httpAdapter?.getHttpServer() as Server | undefined;
     if (!server?.listening) return;
     this.logger.log(`${signal ?? 'Shutdown'}: no new connections; finishing the requests in flight`);

@@ -1,4 +1,4 @@
-import { Inject, Logger, Optional } from '@nestjs/common';
+import { Inject, Logger, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect, type OnGatewayInit } from '@nestjs/websockets';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { LIVE_NAMESPACE, type LiveError } from '#ruche/live-client';
@@ -7,12 +7,17 @@ import { HandshakeRefused, LiveAuth } from './live-auth.js';
 import { LiveRefusal } from './live-errors.js';
 import { LiveHub, type LiveNamespace, type LiveSocket } from './live-hub.js';
 import { LiveRedis } from './live-redis.js';
+import { connectedSockets } from '../metrics/metrics.js';
+import { beforeDrain } from '../health/graceful-shutdown.js';
 import { LIVE_REDIS } from './live.tokens.js';
 
 /** Client messages are small ({ room, since }); anything bigger is not ours. */
 const MAX_MESSAGE_BYTES = 4096;
 /** setTimeout's limit; a session lasts far less. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** How long clients wait (spread ±50 %) before reconnecting after a shutdown. */
+export const SHUTDOWN_RECONNECT_MS = 1000;
 
 const RATE_LIMITED: LiveError = { code: 'RATE_LIMITED', message: 'Too many requests: slow down' };
 
@@ -21,7 +26,9 @@ const RATE_LIMITED: LiveError = { code: 'RATE_LIMITED', message: 'Too many reque
  * the session cookie (and the Origin), with a typed event map. Rooms and delivery are the hub's.
  */
 @WebSocketGateway({ namespace: LIVE_NAMESPACE, serveClient: false, maxHttpBufferSize: MAX_MESSAGE_BYTES })
-export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConnection<LiveSocket>, OnGatewayDisconnect<LiveSocket> {
+export class LiveGateway
+  implements OnGatewayInit<LiveNamespace>, OnGatewayConnection<LiveSocket>, OnGatewayDisconnect<LiveSocket>, BeforeApplicationShutdown
+{
   private readonly logger = new Logger('Live');
   private nsp: LiveNamespace | undefined;
   private readonly expiries = new WeakMap<LiveSocket, NodeJS.Timeout>();
@@ -32,8 +39,11 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
     @Optional() @Inject(LIVE_REDIS) private readonly redis?: LiveRedis,
   ) {}
 
+  private readonly release = (): void => this.beforeApplicationShutdown();
+
   afterInit(nsp: LiveNamespace): void {
     this.nsp = nsp;
+    beforeDrain.add(this.release);
     this.hub.attach(nsp);
     // Across processes: presence broadcasts and session ends go through Redis (see docs/decisions.md, "Live").
     if (this.redis) nsp.server.adapter(createAdapter(this.redis.pub, this.redis.sub, { key: `${this.redis.prefix}:socket.io` }));
@@ -53,6 +63,7 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
   }
 
   handleConnection(socket: LiveSocket): void {
+    connectedSockets.inc();
     void socket.join(`session:${socket.data.sessionId}`);
     const untilExpiry = Date.parse(socket.data.expiresAt) - Date.now();
     this.expiries.set(socket, setTimeout(() => socket.disconnect(true), Math.max(0, Math.min(untilExpiry, MAX_TIMER_MS))));
@@ -86,8 +97,21 @@ export class LiveGateway implements OnGatewayInit<LiveNamespace>, OnGatewayConne
   }
 
   handleDisconnect(socket: LiveSocket): void {
+    connectedSockets.dec();
     clearTimeout(this.expiries.get(socket));
     void this.hub.disconnected(socket);
+  }
+
+  /**
+   * The process stops: this process's sockets are told to come back (to another process, or to
+   * this one restarted) after a short, spread delay, then disconnected; their rooms resume from the
+   * last position each client saw, so nothing is lost across the restart.
+   */
+  beforeApplicationShutdown(): void {
+    beforeDrain.delete(this.release);
+    if (!this.nsp) return;
+    this.nsp.local.emit('shutdown', { reconnectInMs: SHUTDOWN_RECONNECT_MS });
+    this.nsp.local.disconnectSockets(true);
   }
 
   /** A session ended (logout): its sockets, in every process, are disconnected at once. */
