@@ -142,6 +142,8 @@ describe('the OpenAPI document (/api/docs/openapi.json)', () => {
     it('answers what the document says, on a walk through every context', async () => {
       const server = t.app.getHttpServer();
       await call(request(server), 'get', '/api/health');
+      await call(request(server), 'get', '/api/health/live');
+      await call(request(server), 'get', '/api/health/ready');
       const daneEmail = freshEmail('doc.dane');
       const dane = request.agent(server);
       const signedIn = await call(dane, 'post', '/api/auth/dev-login', { email: daneEmail, displayName: 'Délégation', roles: ['dane'] });

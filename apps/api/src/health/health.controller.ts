@@ -8,7 +8,7 @@ import { hasRole } from '#ruche/domain-kit';
 import { CurrentUser, Public, type SignedInUser } from '#ruche/identity/nest';
 import { RUCHE_CONFIG, type RucheConfig } from '../config/configuration.js';
 import { GracefulShutdown } from './graceful-shutdown.js';
-import { HealthDto } from './health.dto.js';
+import { HealthDto, LivenessDto, ReadinessDto } from './health.dto.js';
 
 type Status = 'up' | 'down';
 
@@ -43,6 +43,7 @@ export class HealthController {
   @Public()
   @Get('live')
   @ApiOperation({ summary: 'Liveness: 200 while the process answers' })
+  @ApiOkResponse({ type: LivenessDto })
   live(): { status: 'up' } {
     return { status: 'up' };
   }
@@ -54,6 +55,8 @@ export class HealthController {
   @Public()
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: 200 when the stores answer and the process is not shutting down, 503 otherwise' })
+  @ApiOkResponse({ type: ReadinessDto, description: 'Ready' })
+  @ApiServiceUnavailableResponse({ type: ReadinessDto, description: 'Not ready: the reasons' })
   async ready(@Res({ passthrough: true }) response: Response): Promise<{ status: Status; reasons: string[] }> {
     const reasons: string[] = [];
     if (this.shutdown.draining) reasons.push('shutting down');

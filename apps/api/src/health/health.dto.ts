@@ -48,3 +48,14 @@ export class HealthDto {
   @ApiPropertyOptional({ type: 'integer', description: 'dane: the head of the event log' }) head?: number;
   @ApiProperty({ type: [ProjectionHealthDto], description: 'empty when the read models cannot be read' }) projections!: ProjectionHealthDto[];
 }
+
+/** GET /api/health/live. */
+export class LivenessDto {
+  @ApiProperty({ enum: ['up'] }) status!: string;
+}
+
+/** GET /api/health/ready (200 up, 503 down, with the reasons and no error text). */
+export class ReadinessDto {
+  @ApiProperty({ enum: STATUSES }) status!: string;
+  @ApiProperty({ type: [String], example: ['shutting down'] }) reasons!: string[];
+}
