@@ -2,9 +2,11 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { DomainError, type Actor } from '#ruche/domain-kit';
 import { SignInCommand } from '#ruche/identity/nest';
+import { parisDay, schoolYearStart } from '#ruche/indicators';
 import { subCommandId, type RequestMeta } from '#ruche/platform';
 import { CreateSpaceCommand, InviteMemberCommand, JoinSpaceCommand } from '#ruche/spaces/nest';
 import { demoContentSteps } from './demo-content.js';
+import { demoEstablishmentSteps, demoEstablishmentTopicSteps } from './demo-establishments.js';
 
 /** The demo académie's people: sign in as any of them with POST /api/auth/dev-login. */
 export const DEMO_PERSONAS = [
@@ -39,27 +41,23 @@ export interface SeedProgress {
  * and produces the same events a user would. Every step has a fixed command id: running the seed
  * again writes nothing.
  */
-export async function seedDemoAcademy(app: INestApplicationContext, progress: SeedProgress = () => undefined): Promise<void> {
+export async function seedDemoAcademy(app: INestApplicationContext, progress: SeedProgress = () => undefined): Promise<DemoAcademy> {
   const commands = app.get(CommandBus);
   const steps: Array<[string, () => Promise<unknown>]> = [];
-  const people = new Map<PersonaKey, Actor>();
+  const people = new Map<string, Actor>();
 
-  for (const persona of DEMO_PERSONAS) {
+  const person = (key: string, input: { email: string; displayName: string; roles: string[]; uai?: string }) =>
     steps.push([
-      `personne ${persona.displayName}`,
+      `personne ${input.displayName}`,
       async () => {
-        const { user } = await commands.execute(
-          new SignInCommand(
-            { email: persona.email, displayName: persona.displayName, roles: [...persona.roles], uai: 'uai' in persona ? persona.uai : undefined },
-            seedMeta(`persona ${persona.key}`),
-          ),
-        );
-        const { userId } = user;
-        people.set(persona.key, { userId, roles: [...persona.roles], uai: 'uai' in persona ? persona.uai : undefined });
+        const { user } = await commands.execute(new SignInCommand(input, seedMeta(`persona ${key}`)));
+        people.set(key, { userId: user.userId, roles: [...input.roles], uai: input.uai });
       },
     ]);
+  for (const persona of DEMO_PERSONAS) {
+    person(persona.key, { email: persona.email, displayName: persona.displayName, roles: [...persona.roles], uai: 'uai' in persona ? persona.uai : undefined });
   }
-  const who = (key: PersonaKey): Actor => people.get(key)!;
+  const who = (key: string): Actor => people.get(key)!;
   const space = (id: string, by: PersonaKey, input: CreateSpaceCommand['input']) =>
     steps.push([
       `espace ${input.name}`,
@@ -110,6 +108,10 @@ export async function seedDemoAcademy(app: INestApplicationContext, progress: Se
   join(DEMO_SPACES.tribuPix, 'referentPix');
   join(DEMO_SPACES.ia, 'prof');
   join(DEMO_SPACES.referents, 'rrupnCurie');
+  const establishments = { commands, tribuPixId: DEMO_SPACES.tribuPix, person, who, meta: seedMeta, step: (label: string, run: () => Promise<unknown>) => steps.push([label, run]), ignoreExisting };
+  demoEstablishmentSteps(establishments);
+  // The people, spaces and milestones are there from the start of the school year.
+  const structureSteps = steps.length;
 
   // Topics, FAQ and fiches PIX, once the spaces and their members are in place.
   demoContentSteps({
@@ -119,17 +121,36 @@ export async function seedDemoAcademy(app: INestApplicationContext, progress: Se
     meta: seedMeta,
     step: (label, run) => steps.push([label, run]),
   });
+  demoEstablishmentTopicSteps(establishments);
 
-  // The demo tells a story over the last weeks, not one instant: step i happens at start + i × step.
+  // The demo tells a story, not one instant: the structure lands in the first days of the school
+  // year (or 60 days ago, if earlier), then the content over the last weeks, step by step.
   const end = Date.now();
-  const start = end - DEMO_HISTORY_DAYS * 24 * 3600 * 1000;
+  const yearStart = Date.parse(`${schoolYearStart(parisDay(new Date(end)))}T06:00:00Z`);
+  const structureStart = Math.min(yearStart, end - DEMO_HISTORY_DAYS * DAY_MS);
+  const structureEnd = structureStart + 2 * DAY_MS;
+  const contentStart = Math.max(structureEnd, end - DEMO_HISTORY_DAYS * DAY_MS);
   for (const [index, [label, run]] of steps.entries()) {
-    seedClock.current = new Date(start + Math.round(((end - start) * index) / steps.length));
+    seedClock.current =
+      index < structureSteps
+        ? new Date(structureStart + Math.round(((structureEnd - structureStart) * index) / structureSteps))
+        : new Date(contentStart + Math.round(((end - contentStart) * (index - structureSteps)) / (steps.length - structureSteps)));
     await run();
     progress(index + 1, steps.length, label);
   }
   seedClock.current = undefined;
+  return { people, startedAt: new Date(structureStart) };
 }
+
+/** What the seed leaves for what follows it (seeds/synthetic-year.ts): its people, by key. */
+export interface DemoAcademy {
+  /** DEMO_PERSONAS by key, the establishments' people by rrupnKey(uai) and referentKey(uai). */
+  people: Map<string, Actor>;
+  /** When the structure (people, spaces, milestones) landed. */
+  startedAt: Date;
+}
+
+const DAY_MS = 24 * 3600 * 1000;
 
 /** How far back the demo's history starts. */
 export const DEMO_HISTORY_DAYS = 60;

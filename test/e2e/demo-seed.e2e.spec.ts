@@ -2,6 +2,8 @@ import type request from 'supertest';
 import { PIX_COMPETENCE_CODES } from '#ruche/domain-kit';
 import { DEMO_PERSONAS, DEMO_SPACES, seedDemoAcademy } from '../../seeds/demo-academy.js';
 import { DEMO_COMPETENCES_SERVED, DEMO_DOCUMENTS, DEMO_FAQ, DEMO_TOPICS, demoReplyId } from '../../seeds/demo-content.js';
+import { DEMO_ESTABLISHMENTS, DEMO_MILESTONE_ORDER, DEMO_PERSONA_ESTABLISHMENTS, DEMO_UAIS } from '../../seeds/demo-establishments.js';
+import { seedSyntheticYear, type DemoYearResult } from '../../seeds/synthetic-year.js';
 import { startTestApp, storeKinds, type SignedInClient, type TestApp } from './support/test-app.js';
 
 /**
@@ -37,16 +39,21 @@ interface FaqItem {
 describe.each(kinds)('demo académie (%s)', (kind) => {
   let t: TestApp;
   let head = 0;
+  let year: DemoYearResult;
+  let seedSeconds = 0;
   const progress: Array<[number, number, string]> = [];
   const personas = new Map<PersonaKey, SignedInClient>();
 
   beforeAll(async () => {
     t = await startTestApp(kind);
-    await seedDemoAcademy(t.app, (done, total, label) => progress.push([done, total, label]));
+    const started = Date.now();
+    const academy = await seedDemoAcademy(t.app, (done, total, label) => progress.push([done, total, label]));
+    year = await seedSyntheticYear(t.store, { people: academy.people });
+    seedSeconds = (Date.now() - started) / 1000;
     head = await t.store.headPosition();
     // Signing in with the e-mail alone changes nothing in the persona's profile.
     for (const persona of DEMO_PERSONAS) personas.set(persona.key, await t.signIn(persona.email));
-  }, 120_000);
+  }, 180_000);
   afterAll(() => t?.close());
 
   /** A read as `key` sees it once the read models hold the whole seed. */
@@ -68,14 +75,17 @@ describe.each(kinds)('demo académie (%s)', (kind) => {
   it('shows TRIBU PIX académique’s forum: a pinned topic first, replies, a solved topic, an unanswered one', async () => {
     const topics = (await as('referentPix', `/api/spaces/${DEMO_SPACES.tribuPix}/topics?limit=100`).expect(200)).body.items as TopicItem[];
     expect(topics[0]).toMatchObject({ id: DEMO_TOPICS.calendrier, pinned: true, replyCount: 4, solved: false });
-    expect(topics.map((topic) => topic.id).sort()).toEqual(
+    const demoTopics = new Set<string>(Object.values(DEMO_TOPICS));
+    expect(topics.map((topic) => topic.id).filter((id) => demoTopics.has(id)).sort()).toEqual(
       [DEMO_TOPICS.calendrier, DEMO_TOPICS.tuileEnt, DEMO_TOPICS.surveillance, DEMO_TOPICS.ressourcesTerminale].sort(),
     );
+    // The school year adds its own topics beside the demo's.
+    expect(topics.length).toBeGreaterThan(4);
     expect(topics.find((topic) => topic.id === DEMO_TOPICS.tuileEnt)).toMatchObject({ solved: true, replyCount: 3 });
     const unanswered = (await as('referentPix', `/api/spaces/${DEMO_SPACES.tribuPix}/topics?sort=unanswered`).expect(200)).body.items as TopicItem[];
-    expect(unanswered.map((topic) => topic.id)).toEqual([DEMO_TOPICS.ressourcesTerminale]);
+    expect(unanswered.map((topic) => topic.id).filter((id) => demoTopics.has(id))).toEqual([DEMO_TOPICS.ressourcesTerminale]);
     const certif = (await as('rrupnCurie', `/api/spaces/${DEMO_SPACES.tribuPix}/topics?tag=pix-certif`).expect(200)).body.items as TopicItem[];
-    expect(certif.map((topic) => topic.id).sort()).toEqual([DEMO_TOPICS.surveillance, DEMO_TOPICS.ressourcesTerminale].sort());
+    expect(certif.map((topic) => topic.id).filter((id) => demoTopics.has(id)).sort()).toEqual([DEMO_TOPICS.surveillance, DEMO_TOPICS.ressourcesTerminale].sort());
   });
 
   it('shows a thread with quotes, reactions and its chosen solution', async () => {
@@ -166,6 +176,69 @@ describe.each(kinds)('demo académie (%s)', (kind) => {
     expect(await search('prof', 'SIECLE')).toContain(DEMO_TOPICS.comptesEnt);
     expect(await search('rrupnMoulin', 'SIECLE')).not.toContain(DEMO_TOPICS.comptesEnt);
   });
+
+  it('opens an establishment space per UAI, in 06 and 83, with an RRUPN and a référent PIX each', async () => {
+    expect(DEMO_UAIS).toHaveLength(24);
+    expect(new Set(DEMO_UAIS).size).toBe(24);
+    for (const uai of DEMO_UAIS) expect(uai).toMatch(/^(006|083)\d{4}[A-Z]$/);
+    const rows = (await as('dane', '/api/indicators/pix-deployment').expect(200)).body.items as Array<{ uai: string; department: string; milestones: Record<string, string | null> }>;
+    for (const establishment of DEMO_ESTABLISHMENTS) {
+      const row = rows.find((r) => r.uai === establishment.uai);
+      expect(row).toBeDefined();
+      expect(row!.department).toBe(establishment.uai.slice(1, 3));
+      // Stages differ: exactly the first `stage` milestones, and the space opened.
+      const reached = DEMO_MILESTONE_ORDER.filter((m) => row!.milestones[m]);
+      expect(reached).toEqual(DEMO_MILESTONE_ORDER.slice(0, establishment.stage));
+      expect(row!.milestones['space_opened']).toEqual(expect.any(String));
+      const rrupn = await t.signIn(establishment.rrupn.email);
+      expect((await rrupn.agent.get('/api/me').expect(200)).body).toMatchObject({ roles: ['rrupn', 'enseignant'], uai: establishment.uai });
+      const space = (await rrupn.agent.get(`/api/spaces/${establishment.spaceId}`).set('X-Min-Position', String(head)).expect(200)).body;
+      expect(space).toMatchObject({ kind: 'establishment', uai: establishment.uai, name: establishment.name });
+    }
+    expect(new Set(DEMO_ESTABLISHMENTS.map((e) => e.stage)).size).toBeGreaterThanOrEqual(5);
+    for (const { uai, stage } of DEMO_PERSONA_ESTABLISHMENTS) {
+      const row = rows.find((r) => r.uai === uai)!;
+      expect(DEMO_MILESTONE_ORDER.filter((m) => row.milestones[m])).toEqual(DEMO_MILESTONE_ORDER.slice(0, stage));
+    }
+  });
+
+  it('leaves the dormant establishments silent for 30 days and more, and the lively ones not', async () => {
+    const dormant = (await as('dane', '/api/indicators/dormant-spaces?days=30').expect(200)).body.items as Array<{ spaceId: string; daysSince: number | null }>;
+    const ids = new Set(dormant.map((d) => d.spaceId));
+    for (const establishment of DEMO_ESTABLISHMENTS) expect([establishment.spaceId, ids.has(establishment.spaceId)]).toEqual([establishment.spaceId, !establishment.lively]);
+    expect(DEMO_ESTABLISHMENTS.filter((e) => !e.lively).length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('spreads a school year of activity over the months, fast enough for every start', async () => {
+    expect(year.events).toBeGreaterThan(3_000);
+    expect(year.events).toBeLessThan(25_000);
+    // Each month since September holds topics, replies and consultations.
+    const events = await t.store.readAll({ maxCount: 100_000 });
+    const months = new Map<string, number>();
+    for (const event of events) {
+      if (event.metadata.correlationId !== 'seed-demo-year') continue;
+      const at = (event.data as { at?: string }).at;
+      if (at) months.set(at.slice(0, 7), (months.get(at.slice(0, 7)) ?? 0) + 1);
+    }
+    const today = new Date();
+    const schoolYear = today.getUTCMonth() >= 8 ? today.getUTCFullYear() : today.getUTCFullYear() - 1;
+    const expected: string[] = [];
+    for (let d = new Date(Date.UTC(schoolYear, 8, 1)); d < new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), 1)); d.setUTCMonth(d.getUTCMonth() + 1)) {
+      expected.push(d.toISOString().slice(0, 7));
+    }
+    for (const month of expected) expect([month, (months.get(month) ?? 0) > 100]).toEqual([month, true]);
+    const figures = (await as('dane', `/api/indicators/academy?from=${schoolYear}-09-01&to=${today.toISOString().slice(0, 10)}&groupBy=department`).expect(200)).body;
+    expect(figures.totals.topics).toBeGreaterThan(100);
+    expect(seedSeconds).toBeLessThan(60);
+  });
+
+  it('runs again without writing anything, the school year included', async () => {
+    const before = await t.store.headPosition();
+    const academy = await seedDemoAcademy(t.app);
+    const again = await seedSyntheticYear(t.store, { people: academy.people });
+    expect(again).toMatchObject({ events: 0, skipped: year.appends });
+    expect(await t.store.headPosition()).toBe(before);
+  }, 60_000);
 
   it('runs again without writing anything', async () => {
     const before = await t.store.headPosition();

@@ -12,7 +12,9 @@ import { AppModule, type AppOptions } from './app.module.js';
 import { securityHeaders } from './security/security-headers.js';
 import type { EventStore } from '#ruche/eventstore';
 import { EVENT_STORE } from '#ruche/platform';
-import { seedDemoAcademy } from '../../../seeds/demo-academy.js';
+import { DEMO_PERSONAS, seedDemoAcademy } from '../../../seeds/demo-academy.js';
+import { DEMO_ESTABLISHMENTS } from '../../../seeds/demo-establishments.js';
+import { seedSyntheticYear, yearProgress } from '../../../seeds/synthetic-year.js';
 import {
   answerClientErrorsAsProblems,
   flattenValidationErrors,
@@ -166,8 +168,23 @@ export async function startServer(config: RucheConfig): Promise<INestApplication
 async function seedIfEmpty(app: INestApplication, config: RucheConfig): Promise<void> {
   if (config.seed !== 'demo') return;
   const store = app.get<EventStore>(EVENT_STORE);
-  if ((await store.headPosition()) > 0) return;
   const logger = new Logger('Seed');
+  const personas = () =>
+    logger.log(
+      [
+        `Demo: open http://localhost:${config.port}/ and sign in as a persona (dev sign-in, e-mail only):`,
+        ...DEMO_PERSONAS.map((persona) => `  ${persona.email.padEnd(28)} ${persona.displayName}`),
+        `  or an establishment's RRUPN, rrupn.<UAI>@ac-demo.fr (${DEMO_ESTABLISHMENTS.length} more, e.g. ${DEMO_ESTABLISHMENTS[0]!.rrupn.email})`,
+      ].join('\n'),
+    );
+  if ((await store.headPosition()) > 0) return personas();
   logger.log('Empty event log: seeding the demo académie');
-  await seedDemoAcademy(app, (done, total, label) => logger.log(`[${done}/${total}] ${label}`));
+  const started = Date.now();
+  const academy = await seedDemoAcademy(app, (done, total, label) => logger.log(`[${done}/${total}] ${label}`));
+  // Then the school year so far, so every chart has a trend.
+  const bar = yearProgress((line) => logger.log(line));
+  const year = await seedSyntheticYear(store, { people: academy.people, progress: bar.update });
+  bar.stop();
+  logger.log(`Demo académie seeded in ${((Date.now() - started) / 1000).toFixed(1)} s (${year.events} events of the school year)`);
+  personas();
 }
