@@ -169,14 +169,13 @@ async function seedIfEmpty(app: INestApplication, config: RucheConfig): Promise<
   if (config.seed !== 'demo') return;
   const store = app.get<EventStore>(EVENT_STORE);
   const logger = new Logger('Seed');
+  // One line each, so that JSON logs stay readable too.
   const personas = () =>
-    logger.log(
-      [
-        `Demo: open http://localhost:${config.port}/ and sign in as a persona (dev sign-in, e-mail only):`,
-        ...DEMO_PERSONAS.map((persona) => `  ${persona.email.padEnd(28)} ${persona.displayName}`),
-        `  or an establishment's RRUPN, rrupn.<UAI>@ac-demo.fr (${DEMO_ESTABLISHMENTS.length} more, e.g. ${DEMO_ESTABLISHMENTS[0]!.rrupn.email})`,
-      ].join('\n'),
-    );
+    [
+      `Demo: open http://localhost:${config.port}/ and sign in as a persona (dev sign-in, e-mail only):`,
+      ...DEMO_PERSONAS.map((persona) => `  ${persona.email.padEnd(28)} ${persona.displayName}`),
+      `  or an establishment's RRUPN, rrupn.<UAI>@ac-demo.fr (${DEMO_ESTABLISHMENTS.length} more, e.g. ${DEMO_ESTABLISHMENTS[0]!.rrupn.email})`,
+    ].forEach((line) => logger.log(line));
   if ((await store.headPosition()) > 0) return personas();
   logger.log('Empty event log: seeding the demo académie');
   const started = Date.now();
