@@ -132,12 +132,18 @@ describe('sign-in, home and the French 404', () => {
     await page.goto(`/espaces/${TRIBU_PIX}`);
     await page.getByRole('heading', { level: 1, name: 'TRIBU PIX académique' }).waitFor();
     expect((await who.call('POST', '/api/auth/logout')).status).toBe(204);
-    // The next request answers 401: opening the members tab, or a live refresh that came first.
-    await page
-      .getByRole('tab', { name: 'Membres' })
-      .click({ timeout: 3000 })
-      .catch(() => undefined);
-    await page.waitForURL(/\/connexion\?expiree=1&retour=/);
+    // The next request answers 401: opening a tab not loaded yet (one may already be cached), or a
+    // live refresh that came first. Try the tabs in turn until the app goes to sign-in.
+    const expired = /\/connexion\?expiree=1&retour=/;
+    for (const tab of ['Membres', 'Activité', 'FAQ', 'Fiches PIX']) {
+      if (expired.test(page.url())) break;
+      await page
+        .getByRole('tab', { name: tab })
+        .click({ timeout: 3000 })
+        .catch(() => undefined);
+      await page.waitForURL(expired, { timeout: 3000 }).catch(() => undefined);
+    }
+    await page.waitForURL(expired);
     const back = new URL(page.url()).searchParams.get('retour')!;
     expect(back.startsWith(`/espaces/${TRIBU_PIX}`)).toBe(true);
     await page.getByText('Votre session a expiré').waitFor();
