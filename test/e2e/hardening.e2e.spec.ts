@@ -153,6 +153,20 @@ describe.each(kinds)('hardening (%s)', (kind) => {
     expect(key(next.body.items[0]) < key(page.body.items[1])).toBe(true);
     expect((await dane.agent.get('/api/security/audit?type=Nope')).status).toBe(400);
   });
+
+  it('records dev sign-ins, refused sign-ins and sign-outs, without the refused e-mail', async () => {
+    const person = await t.signIn(freshEmail('audited'));
+    const refusedEmail = freshEmail('refused');
+    const refused = await t.anonymous().post('/api/auth/dev-login').send({ email: refusedEmail, roles: [] });
+    expect(refused.status).toBe(400);
+    await person.agent.post('/api/auth/logout').expect(204);
+    const succeeded = await auditOf(t, dane, 'SignInSucceeded');
+    expect(succeeded).toContainEqual(expect.objectContaining({ userId: person.id, details: { mode: 'dev' } }));
+    const failed = await auditOf(t, dane, 'SignInFailed');
+    expect(failed.some((f) => f.details.mode === 'dev' && f.reason.length > 0)).toBe(true);
+    expect(JSON.stringify(failed)).not.toContain(refusedEmail);
+    expect(await auditOf(t, dane, 'SignedOut')).toContainEqual(expect.objectContaining({ userId: person.id, details: { mode: 'dev' } }));
+  });
 });
 
 describe('session timeouts', () => {

@@ -1,8 +1,9 @@
-import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, NotFoundException, Optional, Post, Req, Res } from '@nestjs/common';
 import { ApiCookieAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CommandBus } from '@nestjs/cqrs';
-import { Meta, SkipIdempotency, type RequestMeta } from '#ruche/platform';
+import { isDomainError } from '#ruche/domain-kit';
+import { Meta, SECURITY_AUDIT, SkipIdempotency, type RequestMeta, type SecurityAudit } from '#ruche/platform';
 import { AUTH_SETTINGS, type AuthSettings } from './auth.settings.js';
 import { CurrentUser, Public, type SignedInUser } from './auth.decorators.js';
 import { DevLoginDto, MeDto, SignedInDto } from './auth.dto.js';
@@ -17,6 +18,7 @@ export class AuthController {
     private readonly commands: CommandBus,
     private readonly sessions: SessionStore,
     @Inject(AUTH_SETTINGS) private readonly settings: AuthSettings,
+    @Optional() @Inject(SECURITY_AUDIT) private readonly audit?: SecurityAudit,
   ) {}
 
   /**
@@ -28,9 +30,26 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in by e-mail (AUTH_MODE=dev only; 404 otherwise)' })
   @ApiOkResponse({ type: SignedInDto, description: 'Signed in: the session cookie is set' })
-  async devLogin(@Body() body: DevLoginDto, @Meta() meta: RequestMeta, @Res({ passthrough: true }) response: Response): Promise<SignedInDto> {
+  async devLogin(
+    @Body() body: DevLoginDto,
+    @Meta() meta: RequestMeta,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<SignedInDto> {
     if (this.settings.authMode !== 'dev') throw new NotFoundException();
-    const { user: state, position } = await this.commands.execute(new SignInCommand(body, meta));
+    const fact = { ip: request.ip, method: request.method, path: '/api/auth/dev-login', correlationId: meta.correlationId };
+    let signedIn;
+    try {
+      signedIn = await this.commands.execute(new SignInCommand(body, meta));
+    } catch (error) {
+      // Refused claims are a failed sign-in; the e-mail stays out of the trail (it may be mistyped).
+      if (isDomainError(error)) {
+        await this.audit?.record({ ...fact, type: 'SignInFailed', reason: error.message, details: { mode: 'dev' } });
+      }
+      throw error;
+    }
+    const { user: state, position } = signedIn;
+    await this.audit?.record({ ...fact, type: 'SignInSucceeded', userId: state.userId, reason: 'signed in', details: { mode: 'dev' } });
     const session = await this.sessions.create(state.userId, position);
     response.cookie(SESSION_COOKIE, session.token, {
       httpOnly: true,
@@ -56,7 +75,11 @@ export class AuthController {
   @ApiNoContentResponse({ description: 'Signed out: the session cookie is cleared' })
   async logout(@Req() request: Request, @Res({ passthrough: true }) response: Response): Promise<void> {
     const token: unknown = request.cookies?.[SESSION_COOKIE];
-    if (typeof token === 'string') await this.sessions.delete(token);
+    if (typeof token === 'string') {
+      const session = await this.sessions.find(token);
+      await this.sessions.delete(token);
+      if (session) await this.audit?.record({ type: 'SignedOut', userId: session.userId, ip: request.ip, reason: 'signed out', details: { mode: 'dev' } });
+    }
     response.clearCookie(SESSION_COOKIE, { path: '/' });
   }
 
