@@ -2,21 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { DOCUMENT_EVENT_SCHEMA_VERSIONS, documentEventTypes } from '#ruche/documents';
-import { documentsProjections } from '#ruche/documents/nest';
 import type { EventStore } from '#ruche/eventstore';
 import { postgresService } from '#ruche/eventstore/testing';
 import { FAQ_EVENT_SCHEMA_VERSIONS, faqEventTypes } from '#ruche/faq';
-import { faqProjections } from '#ruche/faq/nest';
 import { TOPIC_EVENT_SCHEMA_VERSIONS, topicEventTypes } from '#ruche/forums';
-import { forumsProjections } from '#ruche/forums/nest';
-import { identityProjections } from '#ruche/identity/nest';
 import { ESTABLISHMENT_EVENT_SCHEMA_VERSIONS } from '#ruche/indicators';
-import { indicatorsProjections } from '#ruche/indicators/nest';
 import { NOTIFICATION_KINDS } from '#ruche/notifications';
-import { notificationsProjections } from '#ruche/notifications/nest';
 import { ProjectionRunner, type Projection, type SqlDatabase, type SqlDialect } from '#ruche/projections';
-import { searchProjections } from '#ruche/search/nest';
-import { spacesProjections } from '#ruche/spaces/nest';
+import { appProjections as serverProjections } from '../../apps/api/src/app-projections.js';
 import { syntheticHistory } from '../../seeds/synthetic-history.js';
 import {
   auditApplyLog,
@@ -41,18 +34,7 @@ import { postgresBackend, sqliteBackend, type TestBackend } from '../../libs/pro
  * The child fixture (support/app-projections-runner.fixture.mjs) runs the same list, in the same
  * order (it says which; the first round checks).
  */
-function appProjections(dialect: SqlDialect): Projection[] {
-  return [
-    ...identityProjections,
-    ...spacesProjections,
-    ...forumsProjections,
-    ...faqProjections,
-    ...documentsProjections,
-    ...searchProjections(dialect),
-    ...notificationsProjections,
-    ...indicatorsProjections,
-  ];
-}
+const appProjections = (dialect: SqlDialect): Projection[] => serverProjections(dialect);
 
 /** Tables every read model leaves empty on this history, and why. */
 const EMPTY_ON_THIS_HISTORY = [

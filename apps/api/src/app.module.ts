@@ -1,21 +1,22 @@
 import { Module, type DynamicModule, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Clock } from '#ruche/platform';
-import { IdentityModule, identityProjections, OidcModule } from '#ruche/identity/nest';
-import { SpacesModule, spacesProjections, spaceUpcasters } from '#ruche/spaces/nest';
-import { FaqModule, faqProjections } from '#ruche/faq/nest';
-import { DocumentsModule, documentsProjections } from '#ruche/documents/nest';
-import { ForumsModule, forumsProjections } from '#ruche/forums/nest';
-import { IndicatorsModule, indicatorsProjections } from '#ruche/indicators/nest';
-import { NotificationsModule, notificationsProjections } from '#ruche/notifications/nest';
-import { SearchModule, searchProjections } from '#ruche/search/nest';
+import { IdentityModule, OidcModule } from '#ruche/identity/nest';
+import { SpacesModule, spaceUpcasters } from '#ruche/spaces/nest';
+import { FaqModule } from '#ruche/faq/nest';
+import { DocumentsModule } from '#ruche/documents/nest';
+import { ForumsModule } from '#ruche/forums/nest';
+import { IndicatorsModule } from '#ruche/indicators/nest';
+import { NotificationsModule } from '#ruche/notifications/nest';
+import { SearchModule } from '#ruche/search/nest';
 import type { RucheConfig } from './config/configuration.js';
 import { HealthController } from './health/health.controller.js';
 import { DrainingMiddleware, GracefulShutdown } from './health/graceful-shutdown.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
-import { SecurityModule, securityProjections } from './security/security.module.js';
+import { SecurityModule } from './security/security.module.js';
+import { appProjections } from './app-projections.js';
 import { LiveModule } from './live/live.module.js';
 
 export interface AppOptions {
@@ -38,7 +39,7 @@ export class AppModule implements NestModule {
         LoggingModule.forRoot(config),
         MetricsModule,
         InfrastructureModule.forRoot(config, {
-          projections: [...identityProjections, ...spacesProjections, ...faqProjections, ...documentsProjections, ...forumsProjections, ...indicatorsProjections, ...notificationsProjections, ...searchProjections(config.readStore), ...securityProjections],
+          projections: appProjections(config.readStore),
           upcasters: [...spaceUpcasters],
           runProjections: options.runProjections,
           clock: options.clock,

@@ -4,16 +4,8 @@
 // wrapped by countingProjection, which logs every application in an apply log of its own.
 // Argument: JSON target { kind: 'sqlite', filename } | { kind: 'postgres', connectionString, schema }.
 // It imports the compiled libraries (dist/): run `npm run build` first.
-import { documentsProjections } from '#ruche/documents/nest';
 import { PostgresEventStore, SqliteEventStore } from '#ruche/eventstore';
-import { faqProjections } from '#ruche/faq/nest';
-import { forumsProjections } from '#ruche/forums/nest';
-import { identityProjections } from '#ruche/identity/nest';
-import { indicatorsProjections } from '#ruche/indicators/nest';
-import { notificationsProjections } from '#ruche/notifications/nest';
 import { openPostgresDatabase, openSqliteDatabase, ProjectionRunner } from '#ruche/projections';
-import { searchProjections } from '#ruche/search/nest';
-import { spacesProjections } from '#ruche/spaces/nest';
 
 const { countingProjection } = await import(
   new URL('../../../dist/libs/projections/src/testing/counting.projection.js', import.meta.url).href
@@ -28,16 +20,8 @@ const db =
   target.kind === 'sqlite'
     ? openSqliteDatabase({ filename: target.filename })
     : await openPostgresDatabase({ connectionString: target.connectionString, schema: target.schema });
-const projections = [
-  ...identityProjections,
-  ...spacesProjections,
-  ...forumsProjections,
-  ...faqProjections,
-  ...documentsProjections,
-  ...searchProjections(db.dialect),
-  ...notificationsProjections,
-  ...indicatorsProjections,
-].map((projection) => countingProjection(projection));
+const { appProjections } = await import(new URL('../../../dist/apps/api/src/app-projections.js', import.meta.url).href);
+const projections = appProjections(db.dialect).map((projection) => countingProjection(projection));
 process.stdout.write(`projections ${projections.map((projection) => projection.name).join(',')}\n`);
 const runner = new ProjectionRunner({
   store,

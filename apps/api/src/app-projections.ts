@@ -1,0 +1,29 @@
+import { documentsProjections } from '#ruche/documents/nest';
+import { faqProjections } from '#ruche/faq/nest';
+import { forumsProjections } from '#ruche/forums/nest';
+import { identityProjections } from '#ruche/identity/nest';
+import { indicatorsProjections } from '#ruche/indicators/nest';
+import { notificationsProjections } from '#ruche/notifications/nest';
+import type { Projection, SqlDialect } from '#ruche/projections';
+import { searchProjections } from '#ruche/search/nest';
+import { spacesProjections } from '#ruche/spaces/nest';
+import { securityAuditProjection } from './security/security-audit.projection.js';
+
+/**
+ * Every read model of the app, in one list: the server runs it, and the crash / exactly-once /
+ * rebuild-equality test (test/int/read-models.int.spec.ts) runs the same, so a new projection
+ * cannot join one and miss the other. Search's tables depend on the read store's engine.
+ */
+export function appProjections(dialect: SqlDialect): Projection[] {
+  return [
+    ...identityProjections,
+    ...spacesProjections,
+    ...forumsProjections,
+    ...faqProjections,
+    ...documentsProjections,
+    ...searchProjections(dialect),
+    ...notificationsProjections,
+    ...indicatorsProjections,
+    securityAuditProjection,
+  ];
+}
