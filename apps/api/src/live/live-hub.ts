@@ -79,8 +79,6 @@ const isDane = (user: LiveUser): boolean => user.roles.includes('dane');
 export class LiveHub implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Live');
   private nsp: LiveNamespace | undefined;
-  /** socket.io's in-memory adapter, as it was before the gateway put the Redis one (REDIS_URL). */
-  private inMemoryAdapter: Parameters<LiveNamespace['server']['adapter']>[0] | undefined;
   /** Every event up to here has been sent (or buffered) to the rooms it belongs to. */
   private delivered: number | undefined;
   /** The last batch seen before the first subscription fixed `delivered`. */
@@ -121,17 +119,11 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
     this.presencePending.clear();
     await this.queue;
     await this.presence.close();
-    // Nest closes the socket.io server after every shutdown hook, and the Redis adapters would
-    // then unsubscribe on connections closed by now: unhandled rejections. The in-memory adapter
-    // takes their place; closing the connections ends their subscriptions.
-    const server = this.nsp?.server;
-    if (this.redis && server && this.inMemoryAdapter) server.adapter(this.inMemoryAdapter);
     await this.redis?.close();
   }
 
   attach(nsp: LiveNamespace): void {
     this.nsp = nsp;
-    this.inMemoryAdapter = nsp.server.adapter();
   }
 
   /** The position delivered so far in this process (undefined before the first subscription). */

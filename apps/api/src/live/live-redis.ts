@@ -14,10 +14,15 @@ export class LiveRedis {
     readonly prefix: string,
   ) {
     this.pub = new Redis(url, { maxRetriesPerRequest: 3, enableAutoPipelining: true });
-    this.sub = this.pub.duplicate();
+    // Not auto-pipelined: ioredis would defer PUNSUBSCRIBE (its list of exceptions misspells it),
+    // and the QUIT of close(), never deferred, would overtake the adapter's last unsubscribes.
+    this.sub = this.pub.duplicate({ enableAutoPipelining: false });
   }
 
   async close(): Promise<void> {
+    // What still waits for the auto-pipeline (a last presence broadcast) is sent before QUIT:
+    // otherwise its promise, which nobody awaits, rejects unhandled.
+    await this.pub.ping().catch(() => undefined);
     await Promise.allSettled([this.pub.quit(), this.sub.quit()]);
   }
 }
