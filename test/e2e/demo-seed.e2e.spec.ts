@@ -45,7 +45,9 @@ describe.each(kinds)('demo académie (%s)', (kind) => {
   const personas = new Map<PersonaKey, SignedInClient>();
 
   beforeAll(async () => {
-    t = await startTestApp(kind);
+    // A deployment seeds in its first process, before the second starts (compose waits for the
+    // first to be ready), and the seed is timed: one process here too.
+    t = await startTestApp(kind, {}, { singleProcess: 'seeds and is timed before any second process starts' });
     const started = Date.now();
     const academy = await seedDemoAcademy(t.app, (done, total, label) => progress.push([done, total, label]));
     year = await seedSyntheticYear(t.store, { people: academy.people });

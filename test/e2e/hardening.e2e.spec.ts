@@ -53,7 +53,7 @@ describe.each(kinds)('hardening (%s)', (kind) => {
   beforeAll(async () => {
     t = await startTestApp(kind);
     dane = await t.signIn(freshEmail('dane'), { roles: ['dane'] });
-  });
+  }, 30_000);
   afterAll(async () => t?.close());
 
   it('sends a Content-Security-Policy allowing no inline script, and the other helmet headers', async () => {

@@ -11,7 +11,8 @@ describe.each(kinds)('/api/health (%s)', (kind) => {
   let teacher: SignedInClient;
 
   beforeAll(async () => {
-    t = await startTestApp(kind);
+    // Stops this process's projection runner and breaks its read models, then reads its own health.
+    t = await startTestApp(kind, {}, { singleProcess: 'stops its projection runner, reads its own feeds' });
     dane = await t.signIn(freshEmail('dane'), { roles: ['dane'] });
     teacher = await t.signIn(freshEmail('teacher'), { roles: ['enseignant'] });
   }, 30_000);

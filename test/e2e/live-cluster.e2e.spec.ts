@@ -1,95 +1,33 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
-import { Redis } from 'ioredis';
 import pg from 'pg';
-import request from 'supertest';
-import { postgresService, requireServices, testDatabaseUrl, uniqueSchema } from '#ruche/eventstore/testing';
+import { postgresService, testDatabaseUrl, uniqueSchema } from '#ruche/eventstore/testing';
 import type { LiveRoom } from '#ruche/live-client';
 import { freshEmail } from './support/test-app.js';
 import { Recorder, signInPerson, until, type LivePerson } from './support/live-clients.js';
+import { redisReachable, redisUrl, ServerProcess } from './support/processes.js';
 
 /**
  * Two API processes (the built server, `node dist/apps/api/src/main.js`) on one PostgreSQL schema
  * and one Redis, as a deployment behind a load balancer runs them.
  */
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function redisReachable(): Promise<boolean> {
-  const client = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch (error) {
-    if (requireServices) throw new Error(`Redis is required (REQUIRE_SERVICES=1) but not reachable at ${redisUrl}: ${(error as Error).message}`);
-    console.warn(`[skip] Redis not reachable at ${redisUrl}: the two-process live test is skipped.`);
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
-
 const postgres = await postgresService();
-const runnable = postgres.available && (await redisReachable());
+const runnable = postgres.available && (await redisReachable('the two-process live test'));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Server {
-  url: string;
-  child: ChildProcess;
-  output: string[];
-}
+type Server = ServerProcess;
 
 const PUBLIC_URL = 'http://ruche.cluster.test';
 
-async function startServer(schema: string): Promise<Server> {
-  const port = await freePort();
-  const output: string[] = [];
-  const child = spawn(process.execPath, ['dist/apps/api/src/main.js'], {
-    cwd: process.cwd(),
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      PORT: String(port),
-      DATABASE_URL: testDatabaseUrl,
-      DATABASE_SCHEMA: schema,
-      REDIS_URL: redisUrl,
-      SEED: 'none',
-      PUBLIC_URL,
-      DATA_DIR: `/tmp/ruche-cluster-${schema}`,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const startServer = (schema: string): Promise<Server> =>
+  ServerProcess.start({
+    NODE_ENV: 'test',
+    DATABASE_URL: testDatabaseUrl,
+    DATABASE_SCHEMA: schema,
+    REDIS_URL: redisUrl,
+    SEED: 'none',
+    PUBLIC_URL,
+    DATA_DIR: `/tmp/ruche-cluster-${schema}`,
   });
-  child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output.join('')}`);
-    const up = await request(url)
-      .get('/api/health')
-      .then((r) => r.status === 200)
-      .catch(() => false);
-    if (up) return { url, child, output };
-    if (Date.now() > deadline) throw new Error(`server did not come up:\n${output.join('')}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
-async function stopServer(server: Server | undefined): Promise<void> {
-  if (!server || server.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => server.child.once('exit', resolve));
-  server.child.kill('SIGTERM');
-  await exited;
-}
+const stopServer = async (server: Server | undefined): Promise<void> => server?.stop();
 
 (runnable ? describe : describe.skip)('live updates across two API processes (PostgreSQL + Redis)', () => {
   const schema = uniqueSchema('live_cluster');

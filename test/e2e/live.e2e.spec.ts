@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { LiveEventMessage, LiveRoom, SubscribeAck } from '#ruche/live-client';
 import { freshEmail, startTestApp, storeKinds, type TestApp } from './support/test-app.js';
-import { Recorder, signInPerson, until, urlOf, type LivePerson } from './support/live-clients.js';
+import { Recorder, signInPerson, until, type LivePerson } from './support/live-clients.js';
 
 const kinds = await storeKinds();
 
@@ -37,8 +37,7 @@ describe.each(kinds)('live updates over socket.io (%s)', (kind) => {
 
   beforeAll(async () => {
     t = await startTestApp(kind);
-    await t.app.listen(0, '127.0.0.1');
-    url = urlOf(t.app.getHttpServer());
+    url = await t.listen();
     origin = t.config.publicUrl;
     manager = await signInPerson(url, freshEmail('manager'), { displayName: 'Manon Manager', roles: ['rrupn'] });
     contributor = await signInPerson(url, freshEmail('contributor'), { displayName: 'Camille Contributrice' });

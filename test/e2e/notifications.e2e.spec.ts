@@ -46,8 +46,7 @@ describe.each(kinds)('notifications (%s)', (kind) => {
 
   beforeAll(async () => {
     t = await startTestApp(kind);
-    await t.app.listen(0, '127.0.0.1');
-    url = urlOf(t.app.getHttpServer());
+    url = await t.listen();
     manager = await signInPerson(url, freshEmail('manager'), { displayName: 'Manon Manager', roles: ['rrupn'] });
     author = await signInPerson(url, freshEmail('author'), { displayName: 'Aline Autrice' });
     replier = await signInPerson(url, freshEmail('replier'), { displayName: 'Bruno Répondeur' });
