@@ -5,9 +5,10 @@
  * establishments written by the real deciders (libs/indicators/src/testing/synthetic-year.ts,
  * about 11,000 events per establishment; the issue's size is 200, about 2,000,000 events):
  * - the catch-up read rate of that store over the whole log (the limit of any rebuild);
- * - the rebuild of the indicators projection from position 0 through the real ProjectionRunner
- *   (shadow tables, checkpoint in each batch's transaction, applyBatch per batch), in events/s;
- * - the same projection's applyBatch over pages of 1,000 outside the runner: its own ceiling;
+ * - the rebuild of all the app's projections together from position 0 through the real
+ *   ProjectionRunner (rebuildMany: one read of the log, each batch applied to every shadow in one
+ *   transaction with the rebuild checkpoints), in events/s;
+ * - the indicators projection's applyBatch alone over pages of 1,000 outside the runner;
  * - p50/p95 of the académie query grouped by establishment over the school year, and of one
  *   space's daily series (the span and the one before it), through the real query handlers.
  * Targets on a 2-core machine: rebuild ≥ 50,000 events/s on SQLite and ≥ 20,000 on PostgreSQL;
@@ -17,9 +18,11 @@
  * BENCH_PG_ESTABLISHMENTS (default: the same), BENCH_SAMPLES (query samples, default 100),
  * BENCH_RUNNER=0 (skip the runner's one-event-at-a-time rebuild; the applyBatch replay then
  * builds the tables the queries read),
- * BENCH_DATABASE_URL (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test).
+ * BENCH_DATABASE_URL (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test),
+ * BENCH_SQLITE_FILE (keep the SQLite year in this file, and reuse it when it already holds events:
+ * the year of 200 establishments takes minutes to write).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -37,6 +40,7 @@ import {
   SpaceIndicatorsQuery,
 } from '#ruche/indicators/nest';
 import { IndicatorAccess } from '../../libs/indicators/src/nest/indicator-access.js';
+import { appProjections } from '../../apps/api/src/app-projections.js';
 import { syntheticYear } from '../../libs/indicators/src/testing/synthetic-year.js';
 
 type Backend = 'sqlite' | 'postgres';
@@ -55,6 +59,7 @@ const SAMPLES = int('BENCH_SAMPLES', 100);
 /** BENCH_RUNNER=0 skips the rebuild through the runner. */
 const WITH_RUNNER = process.env.BENCH_RUNNER !== '0';
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'sqlite,postgres').split(',').map((b) => b.trim()) as Backend[];
+const KEPT_SQLITE_FILE = process.env.BENCH_SQLITE_FILE;
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TARGETS = { sqlite: 50_000, postgres: 20_000, academyP95: 50, seriesP95: 10 };
 /** The year's queries run as of 1 July, its whole span closed. */
@@ -79,10 +84,19 @@ interface Result {
 interface Subject {
   store: EventStore;
   db: SqlDatabase;
+  /** The log was written by an earlier run (BENCH_SQLITE_FILE). */
+  reused?: boolean;
   dispose(): Promise<void>;
 }
 
 async function open(backend: Backend): Promise<Subject> {
+  if (backend === 'sqlite' && KEPT_SQLITE_FILE) {
+    const filename = path.resolve(KEPT_SQLITE_FILE);
+    const reused = existsSync(filename);
+    const store = SqliteEventStore.open({ filename });
+    const db = openSqliteDatabase({ filename });
+    return { store, db, reused, dispose: async () => (await db.close(), await store.close()) };
+  }
   if (backend === 'sqlite') {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ruche-bench-indicators-'));
     const filename = path.join(dir, 'ruche.sqlite');
@@ -209,24 +223,33 @@ async function benchmark(backend: Backend, establishments: number): Promise<Resu
   const subject = await open(backend);
   try {
     const fillStarted = performance.now();
-    const events = await fill(subject.store, establishments);
+    const events = subject.reused ? await subject.store.headPosition() : await fill(subject.store, establishments);
+    if (subject.reused) log(`  reusing the year already in ${KEPT_SQLITE_FILE}`);
     const fillSeconds = (performance.now() - fillStarted) / 1000;
     const head = await subject.store.headPosition();
     log(`  ${events.toLocaleString('en')} events in ${fillSeconds.toFixed(1)} s; reading them back (catch-up subscription)…`);
     const readRate = await catchUpRate(subject.store, head);
 
-    const runner = new ProjectionRunner({ store: subject.store, db: subject.db, projections: [indicatorsProjection, spacesProjection], logger: quiet });
+    const projections = appProjections(subject.db.dialect);
+    const runner = new ProjectionRunner({ store: subject.store, db: subject.db, projections, logger: quiet });
     let rebuild: { events: number; durationMs: number } | undefined;
     if (WITH_RUNNER) {
-      log('  rebuilding the indicators projection from position 0…');
-      rebuild = await runner.rebuild(indicatorsProjection.name, {
+      log(`  rebuilding all ${projections.length} projections of the app together from position 0…`);
+      const started = performance.now();
+      let lastReport = started;
+      const results = await runner.rebuildMany(undefined, {
         onProgress: (p) => {
-          if (p.phase === 'replay' && p.position % 50_000 < 500) log(`  … ${p.position.toLocaleString('en')} / ${p.head.toLocaleString('en')}`);
+          if (p.phase === 'replay' && performance.now() - lastReport > 5000) {
+            lastReport = performance.now();
+            log(`  … ${p.position.toLocaleString('en')} / ${p.head.toLocaleString('en')}`);
+          }
         },
       });
+      rebuild = { events: Math.max(...results.map((r) => r.events)), durationMs: performance.now() - started };
+    } else {
+      // The spaces read model serves the access checks of the queries below (not timed).
+      await runner.rebuild(spacesProjection.name);
     }
-    // The spaces read model serves the access checks of the queries below (not timed).
-    await runner.rebuild(spacesProjection.name);
     log('  replaying it a batch at a time (applyBatch), as a batching runner would…');
     // Without the runner's rebuild, the replay builds the very tables the queries read.
     const batched = await batchReplay(subject, head, WITH_RUNNER ? '_bench' : '');
@@ -290,7 +313,7 @@ for (const backend of BACKENDS) {
 const lines = [
   '',
   `Indicators on a generated school year (${os.cpus().length} cores, ${SAMPLES} samples per query)`,
-  '| store | establishments | events | catch-up read (events/s) | rebuild through the runner (applyBatch per batch of 500, events/s) | rebuild / read | applyBatch, pages of 1,000 (events/s) | académie by establishment, year (p50 / p95) | space daily series, 30 days + 30 before (p50 / p95) | space monthly series, year (p50 / p95) |',
+  '| store | establishments | events | catch-up read (events/s) | rebuild of all the app\'s projections together through the runner (events/s) | rebuild / read | applyBatch, pages of 1,000 (events/s) | académie by establishment, year (p50 / p95) | space daily series, 30 days + 30 before (p50 / p95) | space monthly series, year (p50 / p95) |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...results.map(
     (r) =>

@@ -12,7 +12,7 @@ import { openEventStore } from './infrastructure/stores.js';
 const USAGE = `Usage: npm run ruche -- <command>
 
   projections status            each projection's position, lag and state
-  projections rebuild [name]    rebuild one projection (default: all) from position 0, while the
+  projections rebuild [name]    rebuild one projection (default: all, in one pass) from position 0, while the
                                 service keeps answering from the old tables
   projections retry <name>      let a failed projection go on from its checkpoint
   events export [file]          write the event log as JSON lines (to stdout without a file)
@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
         console.log((await runner.retry(name)) ? `${name}: resumed` : `${name} was not failed`);
         return 0;
       case 'rebuild':
-        for (const projection of name ? [name] : known) await rebuildWithProgress(runner, projection);
+        await rebuildWithProgress(runner, name ? [name] : known);
         return 0;
       default:
         return 64;
@@ -63,21 +63,25 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function rebuildWithProgress(runner: ProjectionRunner, name: string): Promise<void> {
+/** Several projections are rebuilt in one pass over the log (one read, every shadow fed from it). */
+async function rebuildWithProgress(runner: ProjectionRunner, names: readonly string[]): Promise<void> {
+  const label = names.length === 1 ? names[0]! : `${names.length} projections`;
   const bar = new cliProgress.SingleBar(
-    { format: `${name.padEnd(16)} [{bar}] {percentage}% | {value}/{total} | {phase}`, hideCursor: true, noTTYOutput: true, notTTYSchedule: 1000 },
+    { format: `${label.padEnd(16)} [{bar}] {percentage}% | {value}/{total} | {phase}`, hideCursor: true, noTTYOutput: true, notTTYSchedule: 1000 },
     cliProgress.Presets.shades_classic,
   );
   bar.start(1, 0, { phase: 'replay' });
-  const result = await runner.rebuild(name, {
+  const results = await runner.rebuildMany(names, {
     onProgress: ({ phase, position, head }) => {
       bar.setTotal(Math.max(head, 1));
       bar.update(Math.min(position, Math.max(head, 1)), { phase });
     },
   });
-  bar.update(Math.max(result.position, 1), { phase: 'done' });
+  bar.update(Math.max(...results.map((r) => r.position), 1), { phase: 'done' });
   bar.stop();
-  console.log(`${name}: ${result.events} events replayed in ${result.durationMs} ms, now at position ${result.position}`);
+  for (const result of results) {
+    console.log(`${result.name}: ${result.events} events replayed in ${result.durationMs} ms, now at position ${result.position}`);
+  }
 }
 
 function progressBar(label: string): cliProgress.SingleBar {
@@ -129,7 +133,7 @@ async function importCommand(config: RucheConfig, file: string): Promise<number>
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config, { runProjections: false }), { logger: ['error', 'warn'] });
   try {
     const runner = app.get<ProjectionRunner>(PROJECTION_RUNNER);
-    for (const projection of runner.projections) await rebuildWithProgress(runner, projection.name);
+    await rebuildWithProgress(runner, runner.projections.map((projection) => projection.name));
     return 0;
   } finally {
     await app.close();

@@ -101,10 +101,31 @@ export class RebuildFailedError extends Error {
  * A rebuild that fails or is aborted drops its shadow tables and releases its claim.
  */
 export async function rebuildProjection(context: RebuildContext, options: RebuildOptions = {}): Promise<RebuildResult> {
-  const { db, store, projection, batchSize, clock } = context;
+  const { projection, ...shared } = context;
+  const [result] = await rebuildProjections({ ...shared, projections: [projection] }, options);
+  return result!;
+}
+
+export interface RebuildManyContext extends Omit<RebuildContext, 'projection'> {
+  projections: readonly Projection[];
+}
+
+/**
+ * Rebuilds several projections in one pass over the log, as rebuildProjection does for one: each
+ * batch is read once and applied to every projection's shadow tables in one transaction (with
+ * their progress and heartbeats), then each projection is swapped in, one after the other.
+ * All or nothing for the replay: when one projection's apply throws, every claim is released
+ * and the live tables stay as they were (RebuildFailedError names the projection).
+ */
+export async function rebuildProjections(context: RebuildManyContext, options: RebuildOptions = {}): Promise<RebuildResult[]> {
+  const { db, store, projections, batchSize, clock } = context;
+  if (projections.length === 0) return [];
+  const names = projections.map((projection) => projection.name);
+  if (new Set(names).size !== names.length) throw new Error(`A projection is named twice in ${names.join(', ')}`);
+  const label = names.join(', ');
   const started = Date.now();
   const token = randomUUID();
-  const shadow = shadowTables(projection);
+  const shadows = projections.map((projection) => shadowTables(projection));
   const now = (): string => clock().toISOString();
   const report = (progress: RebuildProgress): void => {
     try {
@@ -114,13 +135,24 @@ export async function rebuildProjection(context: RebuildContext, options: Rebuil
     }
   };
   const checkAbort = (): void => {
-    if (options.signal?.aborted) throw new RebuildAbortedError(projection.name, 'aborted');
+    if (options.signal?.aborted) throw new RebuildAbortedError(label, 'aborted');
   };
+  const one = (projection: Projection): RebuildContext => ({ db, store, projection, batchSize, clock, staleAfterMs: context.staleAfterMs });
 
-  await initializeProjection(db, projection, now());
-  await claim(context, token, now(), options.force ?? false);
+  const claimed: Projection[] = [];
+  try {
+    for (const projection of projections) {
+      await initializeProjection(db, projection, now());
+      await claim(one(projection), token, now(), options.force ?? false);
+      claimed.push(projection);
+    }
+  } catch (error) {
+    for (const projection of claimed) await release(one(projection), token).catch(() => undefined);
+    throw error;
+  }
   let position = 0;
   let events = 0;
+  const swapped: RebuildResult[] = [];
   try {
     let head = await store.headPosition();
     report({ phase: 'replay', position, head });
@@ -132,13 +164,13 @@ export async function rebuildProjection(context: RebuildContext, options: Rebuil
       const last = batch[batch.length - 1]!.position;
       head = Math.max(head, last);
       await db.transaction(async (tx) => {
-        await applyAll(projection, batch, tx, shadow);
+        for (let index = 0; index < projections.length; index++) await applyAll(projections[index]!, batch, tx, shadows[index]!);
         const owned = await tx.execute(
           `UPDATE projection_checkpoints SET rebuild_position = $1, rebuild_head = $2, rebuild_heartbeat = $3
-           WHERE name = $4 AND rebuild_owner = $5`,
-          [last, head, now(), projection.name, token],
+           WHERE rebuild_owner = $4`,
+          [last, head, now(), token],
         );
-        if (owned.rowCount === 0) throw new RebuildAbortedError(projection.name, 'another rebuild took over');
+        if (owned.rowCount !== projections.length) throw new RebuildAbortedError(label, 'another rebuild took over');
       });
       position = last;
       events += batch.length;
@@ -155,22 +187,32 @@ export async function rebuildProjection(context: RebuildContext, options: Rebuil
       while (position < target && (await replayBatch()) > 0);
     }
 
-    // Catch up with the live checkpoint outside the swap, to keep the swap's transaction short.
+    // Catch up with the live checkpoints outside the swaps, to keep their transactions short.
     for (let round = 0; round < 3; round++) {
-      const live = await loadCheckpoint(db, projection.name);
-      if (!live || live.position - position <= batchSize) break;
-      while (position < live.position && (await replayBatch()) > 0);
+      let live = 0;
+      for (const name of names) live = Math.max(live, (await loadCheckpoint(db, name))?.position ?? 0);
+      if (live - position <= batchSize) break;
+      while (position < live && (await replayBatch()) > 0);
     }
 
     report({ phase: 'swap', position, head });
     checkAbort();
-    const swapped = await swap(context, token, position, now());
-    events += swapped.events;
-    position = swapped.position;
-    report({ phase: 'done', position, head: Math.max(head, position) });
-    return { name: projection.name, position, events, generation: swapped.generation, durationMs: Date.now() - started };
+    // Each swap in its own transaction: each projection's live feed is held back only by its own.
+    while (swapped.length < projections.length) {
+      const projection = projections[swapped.length]!;
+      const done = await swap(one(projection), token, position, now());
+      swapped.push({
+        name: projection.name,
+        position: done.position,
+        events: events + done.events,
+        generation: done.generation,
+        durationMs: Date.now() - started,
+      });
+    }
+    report({ phase: 'done', position: Math.max(...swapped.map((r) => r.position)), head: Math.max(head, ...swapped.map((r) => r.position)) });
+    return swapped;
   } catch (error) {
-    await release(context, token).catch(() => undefined);
+    for (const projection of projections.slice(swapped.length)) await release(one(projection), token).catch(() => undefined);
     throw error;
   }
 }

@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent } from '#ruche/eventstore';
+import type { EventStore, EventSubscription, RecordedEvent } from '#ruche/eventstore';
 import { postgresService } from '#ruche/eventstore/testing';
 import {
   ProjectionRunner,
@@ -100,6 +100,40 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
       ]);
     }, T);
 
+    it('reads the log once for all its projections, and a projection far behind reads by itself', async () => {
+      const prefixes = ['shared_a', 'shared_b', 'shared_c', 'shared_d'];
+      const early = prefixes.slice(0, 3).map((prefix) => streamStatsProjection({ prefix }));
+      const before = await store.headPosition();
+      await appendEvents(store, { count: 3000, streams: 9, prefix: 'shared' });
+      const history = await store.headPosition();
+      // The window holds 20 batches of 50: a projection 3,000+ events behind is outside it.
+      const counted = countingStore(store);
+      // A window as large as the log: however the three are scheduled, none falls out of it.
+      const runner = new ProjectionRunner({ store: counted.store, db, projections: early, batchSize: 50, logWindow: 100_000, logger: recordingLogger() });
+      runners.push(runner);
+      await runner.start();
+      expect(await runner.waitForPosition(history, 20_000)).toBe(true);
+      expect(runner.logStats.subscriptions).toBe(1);
+      // Read once: the events of the log up to the head, not once per projection.
+      expect(counted.eventsRead()).toBeGreaterThanOrEqual(history - before);
+      expect(counted.eventsRead()).toBeLessThanOrEqual(history);
+      for (const projection of early) await expectExactlyOnce(db, store, projection);
+
+      // A fourth projection joins at 0 while the others are live: it catches up on its own
+      // pages, the others keep applying new events meanwhile, and all end exactly once.
+      await runner.stop();
+      const late = streamStatsProjection({ prefix: prefixes[3] });
+      // A window of 1,000 events: the new one, 3,000+ behind, is outside it.
+      const second = new ProjectionRunner({ store, db, projections: [...early, late], batchSize: 50, logWindow: 1000, logger: recordingLogger() });
+      runners.push(second);
+      await second.start();
+      const live = await appendEvents(store, { count: 200, streams: 3, prefix: 'shared_live' });
+      expect(await second.waitForPosition(live, 20_000)).toBe(true);
+      expect(second.logStats.privatePages).toBeGreaterThan(0);
+      expect(second.logStats.subscriptions).toBeLessThanOrEqual(2);
+      for (const projection of [...early, late]) await expectExactlyOnce(db, store, projection);
+    }, T);
+
     it('waitForPosition answers false at the timeout when the position is not reached', async () => {
       const runner = newRunner([streamStatsProjection({ prefix: 'timeout' })]);
       await runner.start();
@@ -190,6 +224,38 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
       // No shadow table is left behind, and the indexes carry the live table's name again.
       expect(await tableNames(db, backend)).not.toEqual(expect.arrayContaining([expect.stringContaining('__rebuild')]));
       expect(await tableNames(db, backend)).toEqual(expect.arrayContaining(['determinism_events_by_stream']));
+    }, T);
+
+    it('rebuilds several projections in one pass over the log, and none when one of them fails', async () => {
+      const together = ['many_a', 'many_b', 'many_c'].map((prefix) => streamStatsProjection({ prefix }));
+      await appendEvents(store, { count: 1500, streams: 7, prefix: 'many' });
+      const counted = countingStore(store);
+      const runner = new ProjectionRunner({ store: counted.store, db, projections: together, batchSize: 100, logger: recordingLogger() });
+      runners.push(runner);
+      await runner.start();
+      const head = await store.headPosition();
+      expect(await runner.waitForPosition(head, 20_000)).toBe(true);
+      const live = await Promise.all(together.map((projection) => digest(db, projection)));
+
+      const readBefore = counted.eventsRead();
+      const results = await runner.rebuildMany();
+      // One read of the log for the three (plus what the swaps read: nothing new here).
+      expect(counted.eventsRead() - readBefore).toBeLessThanOrEqual(head + 100);
+      expect(results.map((result) => [result.name, result.position])).toEqual(together.map((p) => [p.name, head]));
+      expect(await Promise.all(together.map((projection) => digest(db, projection)))).toEqual(live);
+      for (const projection of together) await expectExactlyOnce(db, store, projection);
+
+      // The same three with one that throws on an event: nothing is swapped, no claim is left.
+      const poisoned = (await store.readAll({ fromPosition: 0, maxCount: head }))[Math.floor(head / 2)]!;
+      const broken = streamStatsProjection({ prefix: 'many_c', failOn: (event) => event.position === poisoned.position });
+      const second = newRunner([together[0]!, together[1]!, broken], { batchSize: 100 });
+      const generations = (await second.status()).projections.map((p) => p.generation);
+      await expect(second.rebuildMany()).rejects.toThrow(/many_c/);
+      const after = await second.status();
+      expect(after.projections.map((p) => p.generation)).toEqual(generations);
+      expect(after.projections.every((p) => p.rebuild === undefined)).toBe(true);
+      expect(await Promise.all(together.map((projection) => digest(db, projection)))).toEqual(live);
+      expect(await tableNames(db, backend)).not.toEqual(expect.arrayContaining([expect.stringContaining('__rebuild')]));
     }, T);
 
     it('rebuilds while appends go on and queries keep reading the old tables', async () => {
@@ -346,6 +412,46 @@ async function tableNames(db: SqlDatabase, backend: TestBackend): Promise<string
   return (
     await db.query<{ name: string }>(`SELECT relname AS name FROM pg_class WHERE relnamespace = current_schema()::regnamespace`)
   ).map((r) => r.name);
+}
+
+/** The same store, counting the events its reads hand out (readAll pages and subscriptions). */
+function countingStore(store: EventStore): { store: EventStore; eventsRead: () => number } {
+  let read = 0;
+  const counted = new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'readAll') {
+        return async (...args: Parameters<EventStore['readAll']>) => {
+          const events = await target.readAll(...args);
+          read += events.length;
+          return events;
+        };
+      }
+      if (property === 'subscribeToAll') {
+        return (...args: Parameters<EventStore['subscribeToAll']>) => {
+          const subscription = target.subscribeToAll(...args);
+          const iterate = subscription[Symbol.asyncIterator].bind(subscription);
+          const wrapped: EventSubscription = {
+            close: () => subscription.close(),
+            [Symbol.asyncIterator]: () => {
+              const iterator = iterate();
+              return {
+                async next() {
+                  const result = await iterator.next();
+                  if (!result.done) read++;
+                  return result;
+                },
+                return: iterator.return?.bind(iterator),
+              };
+            },
+          };
+          return wrapped;
+        };
+      }
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return { store: counted, eventsRead: () => read };
 }
 
 /** Polls a condition (for states only reached through another process or loop), with a timeout. */

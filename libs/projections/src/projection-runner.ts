@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { EventStore, RecordedEvent } from '#ruche/eventstore';
 import type { SqlDatabase } from './sql-database.js';
-import { EventBatches } from './event-batches.js';
+import { SharedLog, type BatchSource, type SharedLogStats } from './shared-log.js';
 import {
   advanceCheckpoint,
   clearFailure,
@@ -13,7 +13,8 @@ import {
 } from './projection-checkpoints.js';
 import { ProjectionProgress, type LoopState } from './projection-progress.js';
 import {
-  rebuildProjection,
+  rebuildProjections,
+  RebuildFailedError,
   RebuildInProgressError,
   type RebuildOptions,
   type RebuildResult,
@@ -53,6 +54,11 @@ export interface ProjectionRunnerOptions {
   leaseRetryMs?: number;
   /** How often a feed without the lease reads the holder's checkpoint. Default 200 ms. */
   standbyPollMs?: number;
+  /**
+   * Most events the shared read of the log keeps for projections behind the fastest one; one
+   * further behind reads by itself until it is back. Default 20 batches, at least 10,000 events.
+   */
+  logWindow?: number;
 }
 
 /** One holder per projection among the processes sharing a read store (e.g. PostgreSQL advisory locks). */
@@ -141,7 +147,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 class Feed {
   generation = 0;
   position = 0;
-  batches: EventBatches | undefined;
+  batches: BatchSource | undefined;
   /** Set by reload(), cleared when the feed reads its checkpoint again. */
   reloadRequested = false;
   /** Set while a batch that failed in applyBatch is applied again one event at a time. */
@@ -182,9 +188,9 @@ class Feed {
  * Feeds each projection from the event log and keeps its checkpoint in the same transaction as
  * its read-model writes, so that each event is applied exactly once across crashes.
  *
- * Each projection has its own catch-up subscription from its checkpoint, and takes what the
- * subscription has ready in batches of up to `batchSize` events per transaction (one event at a
- * time once live). A batch's transaction starts by moving the checkpoint from where the runner
+ * The log is read once for all projections (SharedLog): each projection has a cursor from its
+ * checkpoint, and takes what is ready in batches of up to `batchSize` events per transaction (one
+ * event at a time once live), at its own pace. A batch's transaction starts by moving the checkpoint from where the runner
  * left it; if it is no longer there (a rebuild swapped the tables, or another runner went
  * ahead), the batch is rolled back and the feed reloads its checkpoint: several runners may
  * even feed the same read store at once.
@@ -209,7 +215,9 @@ export class ProjectionRunner {
   private abort = new AbortController();
   private started = false;
   private emitting = false;
-  private emitterBatches: EventBatches | undefined;
+  private emitterBatches: BatchSource | undefined;
+  /** One read of the log for every feed and the emitter. */
+  private readonly log: SharedLog;
   private checkpointTableReady = false;
   private readonly leases: ProjectionLeases | undefined;
   private readonly leaseRetryMs: number;
@@ -239,6 +247,12 @@ export class ProjectionRunner {
       this.feeds.set(projection.name, new Feed(projection));
     }
     this.progress = new ProjectionProgress([...this.feeds.keys()]);
+    this.log = new SharedLog(this.store, { batchSize: this.batchSize, capacity: options.logWindow ?? Math.max(20 * this.batchSize, 10_000) });
+  }
+
+  /** What the shared read of the log did since the runner was made. */
+  get logStats(): Readonly<SharedLogStats> {
+    return this.log.stats;
   }
 
   get projections(): Projection[] {
@@ -259,6 +273,7 @@ export class ProjectionRunner {
       throw error;
     }
     const rows = new Map((await loadCheckpoints(this.db)).map((row) => [row.name, row]));
+    const outdatedFeeds: Feed[] = [];
     for (const feed of this.feeds.values()) {
       const row = rows.get(feed.projection.name)!;
       feed.position = row.position;
@@ -271,8 +286,13 @@ export class ProjectionRunner {
         await clearFailure(this.db, row.name, this.now());
       }
       this.spawn(this.runFeed(feed));
-      if (outdated) this.spawn(this.rebuildOnStart(feed, row.version));
+      if (outdated) {
+        this.logger.log(`Projection ${row.name} is at version ${row.version}, its code at ${feed.projection.version}: rebuilding it`);
+        outdatedFeeds.push(feed);
+      }
     }
+    // All together: one read of the log for every projection to rebuild.
+    if (outdatedFeeds.length > 0) this.spawn(this.rebuildOnStart(outdatedFeeds));
     if (this.listeners.size > 0) this.startEmitter();
   }
 
@@ -285,6 +305,7 @@ export class ProjectionRunner {
     void this.emitterBatches?.close();
     this.progress.cancelAll();
     while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+    await this.log.close();
     // Let another process take over at once rather than after its next retry.
     if (this.leases) await Promise.allSettled([...this.feeds.keys()].map((name) => this.leases!.release(name)));
     for (const name of this.feeds.keys()) this.progress.update(name, { state: 'stopped' });
@@ -312,22 +333,33 @@ export class ProjectionRunner {
 
   /** Rebuilds one projection from position 0 while the service runs (see rebuildProjection). */
   async rebuild(name: string, options: RebuildOptions = {}): Promise<RebuildResult> {
-    const feed = this.feedOf(name);
+    const [result] = await this.rebuildMany([name], options);
+    return result!;
+  }
+
+  /**
+   * Rebuilds several projections (all of them by default) in one pass over the log: each batch
+   * is read once and applied to every shadow (see rebuildProjections).
+   */
+  async rebuildMany(names: readonly string[] = [...this.feeds.keys()], options: RebuildOptions = {}): Promise<RebuildResult[]> {
+    const feeds = names.map((name) => this.feedOf(name));
     await this.prepare();
-    const result = await rebuildProjection(
+    const results = await rebuildProjections(
       {
         db: this.db,
         store: this.store,
-        projection: feed.projection,
+        projections: feeds.map((feed) => feed.projection),
         batchSize: this.batchSize,
         clock: this.clock,
         staleAfterMs: this.rebuildStaleAfterMs,
       },
       options,
     );
-    this.logger.log(`Projection ${name} rebuilt: ${result.events} events up to position ${result.position} in ${result.durationMs} ms`);
-    feed.reload();
-    return result;
+    for (const result of results) {
+      this.logger.log(`Projection ${result.name} rebuilt: ${result.events} events up to position ${result.position} in ${result.durationMs} ms`);
+    }
+    for (const feed of feeds) feed.reload();
+    return results;
   }
 
   /** Lets a failed projection go on from its checkpoint; false when it was not failed. */
@@ -435,7 +467,7 @@ export class ProjectionRunner {
 
   /** Applies batches until the checkpoint moves under the feed, the projection fails, or stop. */
   private async follow(feed: Feed, signal: AbortSignal): Promise<void> {
-    const batches = new EventBatches(this.store.subscribeToAll({ fromPosition: feed.position }), this.batchSize);
+    const batches = this.log.open(feed.position);
     feed.batches = batches;
     try {
       while (!signal.aborted && !feed.reloadRequested) {
@@ -546,23 +578,35 @@ export class ProjectionRunner {
     this.progress.update(projection.name, { position, state: 'failed' });
   }
 
-  private async rebuildOnStart(feed: Feed, storedVersion: number): Promise<void> {
-    const { name, version } = feed.projection;
+  private async rebuildOnStart(feeds: readonly Feed[]): Promise<void> {
     const signal = this.abort.signal;
-    this.logger.log(`Projection ${name} is at version ${storedVersion}, its code at ${version}: rebuilding it`);
-    while (!signal.aborted) {
+    let pending = [...feeds];
+    while (!signal.aborted && pending.length > 0) {
+      const names = pending.map((feed) => feed.projection.name);
       try {
-        await this.rebuild(name, { signal });
+        await this.rebuildMany(names, { signal });
         return;
       } catch (error) {
         if (signal.aborted) return;
-        if (!(error instanceof RebuildInProgressError)) {
-          this.logger.error(`Projection ${name}: rebuild to version ${version} failed: ${(error as Error).message}`);
+        if (error instanceof RebuildFailedError && pending.length > 1) {
+          // One projection's bug must not keep the others outdated: each on its own then.
+          this.logger.error(`${error.message}: rebuilding ${names.join(', ')} one at a time`);
+          for (const feed of pending) await this.rebuildOnStart([feed]);
           return;
         }
-        const row = await loadCheckpoint(this.db, name);
-        if (row?.version === version) return;
-        this.logger.warn(`Projection ${name}: ${error.message}; waiting for it`);
+        if (!(error instanceof RebuildInProgressError)) {
+          this.logger.error(`Projections ${names.join(', ')}: rebuild to the code's version failed: ${(error as Error).message}`);
+          return;
+        }
+        // Another process rebuilds one of them: leave it those it finished, wait for the rest.
+        const still: Feed[] = [];
+        for (const feed of pending) {
+          const row = await loadCheckpoint(this.db, feed.projection.name);
+          if (row?.version !== feed.projection.version) still.push(feed);
+        }
+        pending = still;
+        if (pending.length === 0) return;
+        this.logger.warn(`Projections ${names.join(', ')}: ${error.message}; waiting for it`);
         await pause(this.recheckIntervalMs, signal);
       }
     }
@@ -582,7 +626,7 @@ export class ProjectionRunner {
       this.progress.liveMinimum() ?? (positions.length > 0 ? Math.min(...positions) : await this.store.headPosition());
     let retryMs = MIN_RETRY_MS;
     while (!signal.aborted) {
-      const batches = new EventBatches(this.store.subscribeToAll({ fromPosition: delivered }), this.batchSize);
+      const batches = this.log.open(delivered);
       this.emitterBatches = batches;
       try {
         for (;;) {
