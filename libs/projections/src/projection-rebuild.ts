@@ -171,7 +171,8 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
           [last, head, now(), token],
         );
         if (owned.rowCount !== projections.length) throw new RebuildAbortedError(label, 'another rebuild took over');
-      });
+        // Shadow tables only: a crash can undo the last batches with their progress, replayed again.
+      }, { durable: false });
       position = last;
       events += batch.length;
       report({ phase: 'replay', position, head });

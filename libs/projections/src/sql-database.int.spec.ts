@@ -115,6 +115,27 @@ function portDescribe(
       await expect(db.transaction(async () => db.transaction(async () => 1))).rejects.toThrow(/transaction/);
     });
 
+    it('relaxes durability for the one transaction asked (durable: false), and only for it', async () => {
+      const label = (db: { dialect: string }): string => (db.dialect === 'sqlite' ? 'PRAGMA synchronous' : 'SHOW synchronous_commit');
+      const setting = async (executor: Pick<SqlDatabase, 'queryOne'>): Promise<unknown> => Object.values((await executor.queryOne(label(db)))!)[0];
+      const durable = db.dialect === 'sqlite' ? 2 : 'on';
+      const relaxed = db.dialect === 'sqlite' ? 1 : 'off';
+      expect(await setting(db)).toBe(durable);
+      expect(await db.transaction((tx) => setting(tx), { durable: false })).toBe(relaxed);
+      expect(await db.transaction((tx) => setting(tx))).toBe(durable);
+      await expect(
+        db.transaction(async (tx) => {
+          await tx.execute(`INSERT INTO items (id, n) VALUES ('relaxed', 1)`);
+          throw new Error('rolled back');
+        }, { durable: false }),
+      ).rejects.toThrow('rolled back');
+      // Put back after a rollback too, and the rolled-back write is not there.
+      expect(await setting(db)).toBe(durable);
+      expect(await db.query(`SELECT id FROM items WHERE id = 'relaxed'`)).toEqual([]);
+      await db.transaction((tx) => tx.execute(`INSERT INTO items (id, n) VALUES ('relaxed', 2)`), { durable: false });
+      expect(await db.query(`SELECT n FROM items WHERE id = 'relaxed'`)).toEqual([{ n: 2 }]);
+    });
+
     it('refuses a transaction handle used after its transaction ended', async () => {
       let leaked: Parameters<Parameters<SqlDatabase['transaction']>[0]>[0] | undefined;
       await db.transaction(async (tx) => {
@@ -140,6 +161,8 @@ describe('SqlDatabase on SQLite, file settings', () => {
       expect(await db.queryOne('PRAGMA journal_mode')).toEqual({ journal_mode: 'wal' });
       expect(await db.queryOne('PRAGMA synchronous')).toEqual({ synchronous: 2 });
       expect(await db.queryOne('PRAGMA busy_timeout')).toEqual({ timeout: 5000 });
+      // 64 MiB of page cache (negative: KiB), not SQLite's 2 MiB.
+      expect(await db.queryOne('PRAGMA cache_size')).toEqual({ cache_size: -65536 });
     } finally {
       await db.close();
       rmSync(join(file, '..'), { recursive: true, force: true });

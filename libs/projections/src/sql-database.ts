@@ -46,8 +46,19 @@ export interface SqlDatabase extends SqlExecutor {
    * await nothing but `tx`'s calls: on SQLite the transaction holds the file's write lock, and
    * no other statement of this connection runs until it ends.
    */
-  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface TransactionOptions {
+  /**
+   * false: the commit returns before it reaches the disk (SQLite synchronous=NORMAL in WAL mode,
+   * PostgreSQL synchronous_commit=off). A crash or power cut may then undo the last such
+   * transactions, whole and in order, never corrupt or split one. Only for writes that can be
+   * made again: a projection's batch with its checkpoint (undone together, the runner applies
+   * the events again), a rebuild's shadow tables. Default true.
+   */
+  durable?: boolean;
 }
 
 /** Lower-case snake_case identifier, safe to splice into SQL without quoting. */

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import type { ExecuteResult, SqlDatabase, SqlExecutor, SqlValue } from '../sql-database.js';
+import type { ExecuteResult, SqlDatabase, SqlExecutor, SqlValue, TransactionOptions } from '../sql-database.js';
 import { assertIdentifier } from '../sql-database.js';
 
 export interface PostgresDatabaseOptions {
@@ -78,7 +78,7 @@ export class PostgresDatabase implements SqlDatabase {
     return { rowCount: (await this.pool.query(sql, bindAll(params))).rowCount ?? 0 };
   }
 
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     this.assertOutsideTransaction();
     const client = await this.pool.connect();
     let active = true;
@@ -101,6 +101,8 @@ export class PostgresDatabase implements SqlDatabase {
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
+      // This transaction only: the WAL flush is not waited for at COMMIT.
+      if (options.durable === false) await client.query('SET LOCAL synchronous_commit = off');
       const result = await this.inTransaction.run(true, () => fn(tx));
       active = false;
       await client.query('COMMIT');

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import Sqlite from 'better-sqlite3';
-import type { ExecuteResult, SqlDatabase, SqlExecutor, SqlValue } from '../sql-database.js';
+import type { ExecuteResult, SqlDatabase, SqlExecutor, SqlValue, TransactionOptions } from '../sql-database.js';
 import { SerialLock } from '../serial-lock.js';
 import { translatePlaceholders } from './sqlite-placeholders.js';
 
@@ -9,6 +9,12 @@ export interface SqliteDatabaseOptions {
   filename: string;
   /** How long to wait for another connection's write lock before failing. Default 5000. */
   busyTimeoutMs?: number;
+  /**
+   * Most memory SQLite may use to cache this connection's pages. Default 64 MiB: read models of
+   * a school year are hundreds of MB, and with SQLite's default of 2 MiB every index write of a
+   * rebuild, and many queries, would go to the disk.
+   */
+  cacheSizeMiB?: number;
 }
 
 type Binding = Record<number, string | number | bigint | null>;
@@ -43,6 +49,8 @@ export class SqliteDatabase implements SqlDatabase {
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new Error(`SQLite read store needs WAL mode, but ${options.filename} stays in ${String(mode)}`);
       db.pragma('synchronous = FULL');
+      // Negative: a size in KiB rather than in pages.
+      db.pragma(`cache_size = -${Math.trunc((options.cacheSizeMiB ?? 64) * 1024)}`);
       return new SqliteDatabase(db);
     } catch (error) {
       db.close();
@@ -72,45 +80,56 @@ export class SqliteDatabase implements SqlDatabase {
    * timeout: a check armed at BEGIN for the next turn catches it, rolls back at once and fails
    * the transaction (and every later `tx` call) with TransactionAwaitedIoError.
    */
-  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     this.assertOutsideTransaction();
     return this.lock.run(async () => {
       this.assertOpen();
       await new Promise<void>((resolve) => setImmediate(resolve));
-      this.db.exec('BEGIN IMMEDIATE');
-      let ended: Error | undefined;
-      const guard = (): void => {
-        if (ended) throw ended;
-      };
-      const tx: SqlExecutor = {
-        query: async <R extends object>(sql: string, params: readonly SqlValue[] = []) => (guard(), this.all<R>(sql, params)),
-        queryOne: async <R extends object>(sql: string, params: readonly SqlValue[] = []) => (guard(), this.get<R>(sql, params)),
-        execute: async (sql: string, params: readonly SqlValue[] = []) => (guard(), this.run(sql, params)),
-      };
-      let stalled!: (error: Error) => void;
-      const awaitedIo = new Promise<never>((_, reject) => (stalled = reject));
-      // Runs only once the microtask queue is empty: fn still pending means it awaits other I/O.
-      const watch = setImmediate(() => {
-        ended = new TransactionAwaitedIoError();
-        try {
-          if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        } finally {
-          stalled(ended);
-        }
-      });
+      // Per connection and outside a transaction only: set for this one, put back after it.
+      const relaxed = options.durable === false;
+      if (relaxed) this.db.pragma('synchronous = NORMAL');
       try {
-        const result = await Promise.race([this.inTransaction.run(true, () => fn(tx)), awaitedIo]);
-        clearImmediate(watch);
-        ended = new Error('This transaction has ended');
-        this.db.exec('COMMIT');
-        return result;
-      } catch (error) {
-        clearImmediate(watch);
-        ended ??= new Error('This transaction has ended');
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw error;
+        return await this.runTransaction(fn);
+      } finally {
+        if (relaxed) this.db.pragma('synchronous = FULL');
       }
     });
+  }
+
+  private async runTransaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    this.db.exec('BEGIN IMMEDIATE');
+    let ended: Error | undefined;
+    const guard = (): void => {
+      if (ended) throw ended;
+    };
+    const tx: SqlExecutor = {
+      query: async <R extends object>(sql: string, params: readonly SqlValue[] = []) => (guard(), this.all<R>(sql, params)),
+      queryOne: async <R extends object>(sql: string, params: readonly SqlValue[] = []) => (guard(), this.get<R>(sql, params)),
+      execute: async (sql: string, params: readonly SqlValue[] = []) => (guard(), this.run(sql, params)),
+    };
+    let stalled!: (error: Error) => void;
+    const awaitedIo = new Promise<never>((_, reject) => (stalled = reject));
+    // Runs only once the microtask queue is empty: fn still pending means it awaits other I/O.
+    const watch = setImmediate(() => {
+      ended = new TransactionAwaitedIoError();
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      } finally {
+        stalled(ended);
+      }
+    });
+    try {
+      const result = await Promise.race([this.inTransaction.run(true, () => fn(tx)), awaitedIo]);
+      clearImmediate(watch);
+      ended = new Error('This transaction has ended');
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      clearImmediate(watch);
+      ended ??= new Error('This transaction has ended');
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

@@ -44,6 +44,21 @@ export function countingProjection<Table extends string>(projection: Projection<
         event.position,
       ]);
     },
+    // The runner hands batches to a projection that has applyBatch: the wrapper keeps that path.
+    ...(projection.applyBatch
+      ? {
+          async applyBatch(events, tx, physical) {
+            await projection.applyBatch!(events, tx, own(physical));
+            for (let start = 0; start < events.length; start += 400) {
+              const chunk = events.slice(start, start + 400);
+              await tx.execute(
+                `INSERT INTO ${physical[applyLog]} (projection, position) VALUES ${chunk.map((_, i) => `($1, $${i + 2})`).join(', ')}`,
+                [projection.name, ...chunk.map((event) => event.position)],
+              );
+            }
+          },
+        }
+      : {}),
   };
 }
 

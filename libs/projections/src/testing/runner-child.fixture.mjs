@@ -24,6 +24,7 @@ const runner = new ProjectionRunner({
   db,
   projections: [streamStatsProjection(projection)],
   batchSize,
+  rebuildBatchSize: batchSize,
   logger: { log: () => undefined, warn: (m) => console.error(m), error: (m) => console.error(m) },
 });
 
