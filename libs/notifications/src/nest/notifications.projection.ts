@@ -6,6 +6,7 @@ import { isSpaceEvent } from '#ruche/spaces';
 import { findMentions, type MentionCandidate } from '../mentions.js';
 import { isNotificationsEvent, type NotificationKind } from '../notifications.js';
 import { notificationId } from './notification-id.js';
+import { applyNotificationsBatch } from './notifications-batch.projection.js';
 
 export type NotificationsTables =
   | 'notifications'
@@ -101,6 +102,9 @@ export const notificationsProjection: Projection<NotificationsTables> = {
          PRIMARY KEY (post_id, user_id)
        )`,
     );
+  },
+  applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<NotificationsTables>): Promise<void> {
+    return applyNotificationsBatch(events, tx, t, (event, etx, et) => notificationsProjection.apply(event, etx, et));
   },
   async apply(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<NotificationsTables>): Promise<void> {
     if (isUserEvent(recorded)) {

@@ -3,9 +3,10 @@ import { isDocumentEvent } from '#ruche/documents';
 import { isFaqEvent } from '#ruche/faq';
 import { isTopicEvent } from '#ruche/forums';
 import { plainText } from '#ruche/markdown';
-import type { PhysicalTables, Projection, SqlDialect, SqlExecutor } from '#ruche/projections';
+import type { PhysicalTables, Projection, SqlDialect, SqlExecutor, SqlValue } from '#ruche/projections';
 import { foldText, stemmedText } from '../french-text.js';
 import type { SearchType } from '../search-request.js';
+import { applySearchBatch, insertRows } from './search-batch.projection.js';
 
 export const SEARCH_PROJECTION = 'search';
 
@@ -49,13 +50,18 @@ const rowValues = (row: SearchEntryRow) =>
  * tsvector, GIN and @@), so this projection, and the query beside it, branch on the dialect.
  * Everything else (which events make which entry, the `search_entries` table) is shared.
  */
-interface SearchEngine {
+export interface SearchEngine {
   readonly tables: readonly string[];
   /** Columns of `search_entries` that only this engine has. */
   readonly extraColumns: string;
   createIndex(db: SqlExecutor, t: PhysicalTables): Promise<void>;
   /** Inserts `row` (nothing when a row with its doc_id exists) and indexes its text. */
   insert(tx: SqlExecutor, t: PhysicalTables, row: SearchEntryRow): Promise<void>;
+  /**
+   * Inserts and indexes rows that no row has the doc_id of (the batch read them), in multi-row
+   * statements; throws when one was there after all, and the batch is applied again one by one.
+   */
+  insertMany(tx: SqlExecutor, t: PhysicalTables, rows: readonly SearchEntryRow[]): Promise<void>;
   /** Replaces the row's fields, re-indexing its text when `reindex`. */
   update(tx: SqlExecutor, t: PhysicalTables, row: SearchEntryRow, reindex: boolean): Promise<void>;
   remove(tx: SqlExecutor, t: PhysicalTables, row: SearchEntryRow): Promise<void>;
@@ -93,6 +99,17 @@ const sqliteEngine: SearchEngine = {
       stemmedText(row.body),
     ]);
   },
+  async insertMany(tx, t, rows) {
+    const inserted = await insertRows(tx, `INSERT INTO ${t.search_entries} (${COLUMNS})`, 11, rows.map((row) => [...rowValues(row)]), 'ON CONFLICT (doc_id) DO NOTHING');
+    if (inserted !== rows.length) throw new Error(`search batch: ${rows.length - inserted} entries were there already`);
+    await insertRows(
+      tx,
+      `INSERT INTO ${t.search_fts} (rowid, title, body)`,
+      3,
+      rows.map((row) => [row.doc_id, stemmedText(indexedTitle(row)), stemmedText(row.body)]),
+      '',
+    );
+  },
   async update(tx, t, row, reindex) {
     await tx.execute(UPDATE_ROW(t.search_entries!), [row.doc_id, row.title, row.body, row.status, row.updated_at]);
     if (!reindex) return;
@@ -128,6 +145,18 @@ const postgresEngine: SearchEngine = {
       [...rowValues(row), foldText(indexedTitle(row)), foldText(row.body)],
     );
   },
+  async insertMany(tx, t, rows) {
+    const inserted = await insertRows(
+      tx,
+      `INSERT INTO ${t.search_entries} (${COLUMNS}, document)`,
+      13,
+      rows.map((row): SqlValue[] => [...rowValues(row), foldText(indexedTitle(row)), foldText(row.body)]),
+      'ON CONFLICT (doc_id) DO NOTHING',
+      // The last two values of each row are the texts its tsvector is made of.
+      (p) => `${p.slice(0, 11).join(', ')}, setweight(to_tsvector('french', ${p[11]}), 'A') || setweight(to_tsvector('french', ${p[12]}), 'D')`,
+    );
+    if (inserted !== rows.length) throw new Error(`search batch: ${rows.length - inserted} entries were there already`);
+  },
   async update(tx, t, row, reindex) {
     if (!reindex) {
       await tx.execute(UPDATE_ROW(t.search_entries!), [row.doc_id, row.title, row.body, row.status, row.updated_at]);
@@ -159,11 +188,14 @@ export function searchProjection(dialect: SqlDialect): Projection {
   const engine = engines[dialect];
   const entryBy = (tx: SqlExecutor, t: PhysicalTables, where: string, params: readonly string[]) =>
     tx.queryOne<SearchEntryRow>(`SELECT ${COLUMNS} FROM ${t.search_entries} WHERE ${where}`, params);
-  const change = async (tx: SqlExecutor, t: PhysicalTables, before: SearchEntryRow | undefined, after: Partial<SearchEntryRow>) => {
-    if (!before) return;
-    const row = { ...before, ...after };
-    await engine.update(tx, t, row, row.title !== before.title || row.body !== before.body);
-  };
+  /** The tables themselves, one statement at a time: what `apply` reads and writes. */
+  const sqlEntries = (tx: SqlExecutor, t: PhysicalTables): SearchEntries => ({
+    byRef: (type, id) => entryBy(tx, t, 'ref_id = $1 AND type = $2', [id, type]),
+    byPost: (postId) => entryBy(tx, t, 'post_id = $1', [postId]),
+    insert: (row) => engine.insert(tx, t, row),
+    update: (row, reindex) => engine.update(tx, t, row, reindex),
+    remove: (row) => engine.remove(tx, t, row),
+  });
 
   return {
     name: SEARCH_PROJECTION,
@@ -191,91 +223,118 @@ export function searchProjection(dialect: SqlDialect): Projection {
       await engine.createIndex(db, t);
     },
 
-    async apply(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables): Promise<void> {
-      const byRef = (type: SearchType, id: string) => entryBy(tx, t, 'ref_id = $1 AND type = $2', [id, type]);
-      const base = { doc_id: recorded.position, status: 'published' as EntryStatus, topic_id: null, post_id: null };
+    apply(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables): Promise<void> {
+      return applyToEntries(recorded, sqlEntries(tx, t));
+    },
 
-      if (isTopicEvent(recorded)) {
-        const event = recorded;
-        switch (event.type) {
-          case 'TopicOpened': {
-            const d = event.data;
-            return engine.insert(tx, t, {
-              ...base, type: 'topic', ref_id: d.topicId, space_id: d.spaceId, topic_id: d.topicId, post_id: d.postId,
-              title: clean(d.title), body: plainText(d.body), author_id: d.by, updated_at: d.at,
-            });
-          }
-          case 'ReplyPosted': {
-            const d = event.data;
-            const topic = await byRef('topic', d.topicId);
-            return engine.insert(tx, t, {
-              ...base, type: 'post', ref_id: d.postId, space_id: d.spaceId, topic_id: d.topicId, post_id: d.postId,
-              title: topic?.title ?? '', body: plainText(d.body), author_id: d.by, updated_at: d.at,
-            });
-          }
-          case 'PostEdited': {
-            const post = await entryBy(tx, t, 'post_id = $1', [event.data.postId]);
-            return change(tx, t, post, { body: plainText(event.data.body), updated_at: event.data.at });
-          }
-          case 'PostDeleted': {
-            // A deleted post's text must never be found again: a reply leaves the index, an
-            // opening post leaves its topic's title only.
-            const post = await entryBy(tx, t, 'post_id = $1', [event.data.postId]);
-            if (post?.type === 'post') return engine.remove(tx, t, post);
-            return change(tx, t, post, { body: '', updated_at: event.data.at });
-          }
-          default:
-            return;
-        }
-      }
-
-      if (isFaqEvent(recorded)) {
-        const event = recorded;
-        switch (event.type) {
-          case 'FaqEntryDrafted': {
-            const d = event.data;
-            return engine.insert(tx, t, {
-              ...base, type: 'faq', ref_id: d.entryId, space_id: d.spaceId, status: 'draft',
-              title: clean(d.question), body: plainText(d.answer), author_id: d.by, updated_at: d.at,
-            });
-          }
-          case 'FaqEntryEdited': {
-            const { question, answer, at } = event.data;
-            return change(tx, t, await byRef('faq', event.data.entryId), {
-              ...(question !== undefined ? { title: clean(question) } : {}),
-              ...(answer !== undefined ? { body: plainText(answer) } : {}),
-              updated_at: at,
-            });
-          }
-          case 'FaqEntryPublished':
-            return change(tx, t, await byRef('faq', event.data.entryId), { status: 'published', updated_at: event.data.at });
-          case 'FaqEntryUnpublished':
-            return change(tx, t, await byRef('faq', event.data.entryId), { status: 'draft', updated_at: event.data.at });
-          default:
-            return;
-        }
-      }
-
-      if (isDocumentEvent(recorded)) {
-        const event = recorded;
-        switch (event.type) {
-          case 'DocumentCreated': {
-            const d = event.data;
-            return engine.insert(tx, t, {
-              ...base, type: 'document', ref_id: d.documentId, space_id: d.spaceId,
-              title: clean(d.title), body: plainText(d.body), author_id: d.by, updated_at: d.at,
-            });
-          }
-          case 'DocumentRevised':
-            return change(tx, t, await byRef('document', event.data.documentId), { body: plainText(event.data.body), updated_at: event.data.at });
-          case 'DocumentRetitled':
-            return change(tx, t, await byRef('document', event.data.documentId), { title: clean(event.data.title), updated_at: event.data.at });
-          default:
-            return;
-        }
-      }
+    applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables): Promise<void> {
+      return applySearchBatch(events, tx, t, engine, applyToEntries);
     },
   };
+}
+
+/**
+ * Where one event's effect is decided, for `apply` (on the tables) and `applyBatch` (on rows
+ * held in memory for the batch) alike: the same code makes the same entries.
+ */
+export interface SearchEntries {
+  byRef(type: SearchType, id: string): Promise<SearchEntryRow | undefined>;
+  byPost(postId: string): Promise<SearchEntryRow | undefined>;
+  /** Inserts `row` (nothing when a row with its doc_id exists) and indexes its text. */
+  insert(row: SearchEntryRow): Promise<void>;
+  /** Replaces the row's fields, re-indexing its text when `reindex`. */
+  update(row: SearchEntryRow, reindex: boolean): Promise<void>;
+  remove(row: SearchEntryRow): Promise<void>;
+}
+
+async function applyToEntries(recorded: RecordedEvent, entries: SearchEntries): Promise<void> {
+  const byRef = (type: SearchType, id: string) => entries.byRef(type, id);
+  const change = async (before: SearchEntryRow | undefined, after: Partial<SearchEntryRow>) => {
+    if (!before) return;
+    const row = { ...before, ...after };
+    await entries.update(row, row.title !== before.title || row.body !== before.body);
+  };
+  const base = { doc_id: recorded.position, status: 'published' as EntryStatus, topic_id: null, post_id: null };
+
+  if (isTopicEvent(recorded)) {
+    const event = recorded;
+    switch (event.type) {
+      case 'TopicOpened': {
+        const d = event.data;
+        return entries.insert({
+          ...base, type: 'topic', ref_id: d.topicId, space_id: d.spaceId, topic_id: d.topicId, post_id: d.postId,
+          title: clean(d.title), body: plainText(d.body), author_id: d.by, updated_at: d.at,
+        });
+      }
+      case 'ReplyPosted': {
+        const d = event.data;
+        const topic = await byRef('topic', d.topicId);
+        return entries.insert({
+          ...base, type: 'post', ref_id: d.postId, space_id: d.spaceId, topic_id: d.topicId, post_id: d.postId,
+          title: topic?.title ?? '', body: plainText(d.body), author_id: d.by, updated_at: d.at,
+        });
+      }
+      case 'PostEdited': {
+        const post = await entries.byPost(event.data.postId);
+        return change(post, { body: plainText(event.data.body), updated_at: event.data.at });
+      }
+      case 'PostDeleted': {
+        // A deleted post's text must never be found again: a reply leaves the index, an
+        // opening post leaves its topic's title only.
+        const post = await entries.byPost(event.data.postId);
+        if (post?.type === 'post') return entries.remove(post);
+        return change(post, { body: '', updated_at: event.data.at });
+      }
+      default:
+        return;
+    }
+  }
+
+  if (isFaqEvent(recorded)) {
+    const event = recorded;
+    switch (event.type) {
+      case 'FaqEntryDrafted': {
+        const d = event.data;
+        return entries.insert({
+          ...base, type: 'faq', ref_id: d.entryId, space_id: d.spaceId, status: 'draft',
+          title: clean(d.question), body: plainText(d.answer), author_id: d.by, updated_at: d.at,
+        });
+      }
+      case 'FaqEntryEdited': {
+        const { question, answer, at } = event.data;
+        return change(await byRef('faq', event.data.entryId), {
+          ...(question !== undefined ? { title: clean(question) } : {}),
+          ...(answer !== undefined ? { body: plainText(answer) } : {}),
+          updated_at: at,
+        });
+      }
+      case 'FaqEntryPublished':
+        return change(await byRef('faq', event.data.entryId), { status: 'published', updated_at: event.data.at });
+      case 'FaqEntryUnpublished':
+        return change(await byRef('faq', event.data.entryId), { status: 'draft', updated_at: event.data.at });
+      default:
+        return;
+    }
+  }
+
+  if (isDocumentEvent(recorded)) {
+    const event = recorded;
+    switch (event.type) {
+      case 'DocumentCreated': {
+        const d = event.data;
+        return entries.insert({
+          ...base, type: 'document', ref_id: d.documentId, space_id: d.spaceId,
+          title: clean(d.title), body: plainText(d.body), author_id: d.by, updated_at: d.at,
+        });
+      }
+      case 'DocumentRevised':
+        return change(await byRef('document', event.data.documentId), { body: plainText(event.data.body), updated_at: event.data.at });
+      case 'DocumentRetitled':
+        return change(await byRef('document', event.data.documentId), { title: clean(event.data.title), updated_at: event.data.at });
+      default:
+        return;
+    }
+  }
 }
 
 /** The search context's projections, for the read store's dialect. */
