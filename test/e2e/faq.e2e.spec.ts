@@ -37,8 +37,19 @@ describe.each(kinds)('FAQ end to end (%s)', (kind) => {
   /** A restricted space of manager's; outsider is not a member. */
   let restrictedId: string;
 
+  // A read after a write that fails says whether the read models had reached the write
+  // (X-Read-Position-Reached: false is a wait that timed out; true, a read model that lied).
   const read = (who: SignedInClient, url: string, position?: number) =>
-    position === undefined ? who.agent.get(url) : who.agent.get(url).set('X-Min-Position', String(position));
+    position === undefined
+      ? who.agent.get(url)
+      : who.agent
+          .get(url)
+          .set('X-Min-Position', String(position))
+          .expect((r) => {
+            if (r.status >= 400) {
+              throw new Error(`GET ${url} with X-Min-Position ${position}: ${r.status}, X-Read-Position-Reached: ${String(r.headers['x-read-position-reached'])}`);
+            }
+          });
   const draft = (who: SignedInClient, space: string, body: object) => who.agent.post(`/api/spaces/${space}/faq`).send(body);
   const list = async (who: SignedInClient, space: string, position?: number, query = ''): Promise<Item[]> => {
     const r = await read(who, `/api/spaces/${space}/faq${query}`, position).expect(200);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import type { LiveEventMessage, LiveRoom, SubscribeAck } from '#ruche/live-client';
 import { freshEmail, startTestApp, storeKinds, type TestApp } from './support/test-app.js';
 import { Recorder, signInPerson, until, type LivePerson } from './support/live-clients.js';
@@ -248,6 +249,74 @@ describe.each(kinds)('live updates over socket.io (%s)', (kind) => {
       expect(JSON.stringify(socket.raw)).not.toContain(secret);
       expect(socket.in(room).map((e) => e.type)).toEqual(['ReplyPosted', 'PostDeleted']);
     });
+
+    // The search index is applied like every read model, and live delivery waits for all of
+    // them: holding a lock on its table holds back what every process has delivered, while the
+    // log and the other read models go on. A process whose live feed trails the log (a process
+    // without the projections' leases, for up to its standby poll) is in that state for a while.
+    if (kind === 'postgres') {
+      it('starts every subscription at the log\'s end even when deliveries trail it: nothing before since, no deleted body, nothing old as live', async () => {
+        const spaceId = (await createSpace('public')).id;
+        const topicId = (await openTopic(manager, spaceId)).id;
+        const room: LiveRoom = `topic:${topicId}`;
+        // Sockets there all along (on each process when there are two).
+        const watchers = [await connect(reader), await connect(reader)];
+        for (const w of watchers) expect(await w.client.subscribe(room)).toMatchObject({ ok: true });
+        const blocker = new pg.Client({ connectionString: t.config.databaseUrl });
+        await blocker.connect();
+        let locked = true;
+        const unlock = async () => {
+          if (!locked) return;
+          locked = false;
+          await blocker.query('ROLLBACK');
+        };
+        try {
+          await blocker.query('BEGIN');
+          await blocker.query(`LOCK TABLE ${t.config.databaseSchema}.search_entries IN ACCESS EXCLUSIVE MODE`);
+          const before = await reply(manager, topicId, 'avant');
+          const secret = `secret-${randomUUID()}`;
+          const posted = await created(manager.http.post(`/api/topics/${topicId}/posts`).send({ body: secret }).expect(201));
+          const deleted = await created(manager.http.delete(`/api/posts/${(posted as unknown as { id: string }).id}`).expect(200));
+          const replayed = [await connect(reader), await connect(reader)];
+          const fresh = [await connect(reader), await connect(reader)];
+          const answers = Promise.all([...replayed.map((r) => r.client.subscribe(room, before.position)), ...fresh.map((r) => r.client.subscribe(room))]);
+          // Time to answer while nothing after `before` can have been delivered (it must not), then let go.
+          await Promise.race([answers, new Promise((resolve) => setTimeout(resolve, 1000))]);
+          await unlock();
+          for (const answer of await answers) {
+            expect(answer).toEqual({ ok: true, position: expect.any(Number) });
+            // Each starts at least where the log ended when it asked.
+            expect((answer as { position: number }).position).toBeGreaterThanOrEqual(deleted.position);
+          }
+          const after = await reply(manager, topicId, 'après');
+          const sent = (r: Recorder) => r.raw.filter((e) => e.room === room).map((e) => [e.position, e.type]);
+          for (const r of [...watchers, ...replayed, ...fresh]) await r.reach(room, after.position);
+          // What the server sent, before the client's own filtering: after since, in order, once.
+          for (const r of replayed) {
+            expect(sent(r)).toEqual([
+              [posted.position, 'ReplyPosted'],
+              [deleted.position, 'PostDeleted'],
+              [after.position, 'ReplyPosted'],
+            ]);
+            expect(JSON.stringify(r.raw)).not.toContain(secret);
+          }
+          // Without since: only what came after the subscription.
+          for (const r of fresh) expect(sent(r)).toEqual([[after.position, 'ReplyPosted']]);
+          // Those there all along saw it happen, in order and once.
+          for (const r of watchers) {
+            expect(sent(r)).toEqual([
+              [before.position, 'ReplyPosted'],
+              [posted.position, 'ReplyPosted'],
+              [deleted.position, 'PostDeleted'],
+              [after.position, 'ReplyPosted'],
+            ]);
+          }
+        } finally {
+          await unlock();
+          await blocker.end();
+        }
+      }, 30_000);
+    }
 
     it('shows a draft FAQ entry only to its author and the managers, and its publication to every reader', async () => {
       const spaceId = (await createSpace('public')).id;

@@ -70,10 +70,14 @@ const isDane = (user: LiveUser): boolean => user.roles.includes('dane');
  * each one delivers to its own sockets (`local`): no event depends on a message bus that could
  * drop it, and order and exactly-once come from the log's positions.
  *
- * A subscription with `since` replays the room's events from the store up to the position
- * delivered so far, while live events for it are buffered; then the buffer is flushed (skipping
- * what the replay sent) and the socket joins the room, in one synchronous step: no gap, no
- * duplicate at the seam.
+ * Each subscription starts at the log's end when it arrives (`head`): this process's deliveries
+ * may trail it (a process without a projection's lease follows the holder's checkpoint by
+ * polling), so it waits until they include `head`, and starts from the position delivered then,
+ * read between two batches. With `since`, the room's events in (since, start] are replayed from
+ * the store (which knows of later deletions) while live events for it are buffered; then the
+ * buffer is flushed (skipping what the replay covered) and the socket joins the room, in one
+ * synchronous step: nothing before `since`, no gap, no duplicate at the seam, and nothing that
+ * was already in the log when it subscribed arrives as live.
  */
 @Injectable()
 export class LiveHub implements OnModuleInit, OnApplicationShutdown {
@@ -84,7 +88,10 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
   /** The last batch seen before the first subscription fixed `delivered`. */
   private seen = 0;
   private ready: Promise<void> | undefined;
+  /** Deliveries, one batch after the other; subscriptions read `delivered` between two of them. */
   private queue: Promise<void> = Promise.resolve();
+  /** Subscriptions waiting for `delivered` to reach their starting point: called when it moves. */
+  private readonly deliveryWaiters = new Set<() => void>();
   private stopListening: (() => void) | undefined;
   private readonly bySocket = new Map<string, Map<LiveRoom, Subscription>>();
   private readonly byChannel = new Map<string, Set<Subscription>>();
@@ -146,10 +153,13 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
       const parsed = parseRoom(room);
       const user = socket.data.user;
       await this.ensureReady();
+      // Where this subscription starts: the log's end now. Whatever is in the log already is
+      // history for it (replayed from the store with what is known of it since, deletions
+      // included), never "live", and nothing before `since` is sent.
+      const head = await this.store.headPosition();
       if (since !== undefined) {
-        const head = await this.store.headPosition();
         if (since > head) throw LiveRefusal.validation('since', `since lies in the future: the log ends at ${head}`);
-        if (parsed.kind === 'space' && this.delivered! - since > MAX_SPACE_REPLAY) {
+        if (parsed.kind === 'space' && head - since > MAX_SPACE_REPLAY) {
           throw LiveRefusal.validation('since', `since is more than ${MAX_SPACE_REPLAY} positions back: reload the space instead`);
         }
       }
@@ -172,9 +182,14 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
       let epoch = this.rightsEpoch;
       const granted = await this.access.grant(parsed, user);
       subscription.granted = granted;
-      let cursor = this.delivered!;
+      // This process's deliveries may trail the log (a process without a projection's lease
+      // follows its holder's checkpoint by polling): wait until they include `head`. Read
+      // between two batches, so every event up to `upTo` was delivered before this
+      // subscription or buffered for it, and every later one will be buffered.
+      const upTo = await this.deliveredAtLeast(head, READY_WAIT_MS);
+      if (upTo === undefined) throw new LiveRefusal({ code: 'UNAVAILABLE', message: 'The read models are catching up: try again shortly' });
+      let cursor = upTo;
       if (since !== undefined) {
-        const upTo = cursor;
         cursor = since;
         for await (const page of this.replay(granted, user, since, upTo)) {
           if (subscription.state === 'closed') break;
@@ -338,6 +353,44 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
   // ---- delivery after projection --------------------------------------------------------------
 
   private async deliver(batch: AppliedBatch): Promise<void> {
+    try {
+      await this.deliverBatch(batch);
+    } finally {
+      const waiters = [...this.deliveryWaiters];
+      this.deliveryWaiters.clear();
+      for (const waiter of waiters) waiter();
+    }
+  }
+
+  /**
+   * The position delivered so far, once it is at least `position` (undefined after
+   * `timeoutMs`), read on the delivery queue: between two batches, never inside one, so that the
+   * events up to it were all sent (or buffered) and the later ones all will be.
+   */
+  private deliveredAtLeast(position: number, timeoutMs: number): Promise<number | undefined> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (value: number | undefined): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.deliveryWaiters.delete(check);
+        resolve(value);
+      };
+      const check = (): void => {
+        this.queue = this.queue.then(() => {
+          if (settled) return;
+          if (this.delivered! >= position) finish(this.delivered!);
+          else this.deliveryWaiters.add(check);
+        });
+      };
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      timer.unref();
+      check();
+    });
+  }
+
+  private async deliverBatch(batch: AppliedBatch): Promise<void> {
     const after = this.delivered;
     if (after === undefined || this.byChannel.size === 0) {
       // Nobody listens: only the position moves.
