@@ -1,6 +1,7 @@
 import type { RecordedEvent } from '#ruche/eventstore';
 import type { PhysicalTables, Projection, SqlExecutor } from '#ruche/projections';
 import { isTopicEvent } from '../topic.js';
+import { applyForumTopicsBatch } from './forum-topics-batch.projection.js';
 
 export type ForumTopicsTables = 'forum_topics' | 'forum_topic_tags' | 'forum_reads';
 
@@ -57,6 +58,10 @@ export const forumTopicsProjection: Projection<ForumTopicsTables> = {
        )`,
     );
     await db.execute(`CREATE INDEX IF NOT EXISTS ${t.forum_reads}_by_user ON ${t.forum_reads} (user_id)`);
+  },
+  /** The same tables as `apply` one event at a time, topics folded in memory (see the batch file). */
+  applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
+    return applyForumTopicsBatch(events, tx, t);
   },
   async apply(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
     if (!isTopicEvent(recorded)) return;

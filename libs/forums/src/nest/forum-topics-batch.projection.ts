@@ -1,0 +1,212 @@
+import type { RecordedEvent } from '#ruche/eventstore';
+import type { PhysicalTables, SqlExecutor, SqlValue } from '#ruche/projections';
+import { isTopicEvent, type TopicEvent } from '../topic.js';
+import { insertRows, selectIn } from './forum-batch-sql.js';
+import type { ForumTopicsTables } from './forum-topics.projection.js';
+
+/*
+ * The forum_topics projection applied a batch at a time: the same tables as one event at a
+ * time (tests hold them equal). Read marks copy the topic's post_count at the time of the
+ * read, and the batch interleaves replies that move it, so the topics the batch touches are
+ * read once, every event is folded into them in memory in log order, and the final rows are
+ * written back by multi-row upserts: the changed topics, the new tags, the last read mark of
+ * each (topic, user). Every topic event is folded here; none goes through SQL one at a time.
+ * Everything happens in the caller's transaction (exactly once, as `apply`); no clock.
+ */
+
+interface TopicRow {
+  id: string;
+  space_id: string;
+  title: string;
+  tags: string;
+  author_id: string;
+  opening_post_id: string;
+  created_at: string;
+  last_activity_at: string;
+  reply_count: number;
+  post_count: number;
+  pinned: number;
+  locked: number;
+  solution_post_id: string | null;
+  revision: number;
+  position: number;
+}
+
+const COLUMNS = [
+  'id',
+  'space_id',
+  'title',
+  'tags',
+  'author_id',
+  'opening_post_id',
+  'created_at',
+  'last_activity_at',
+  'reply_count',
+  'post_count',
+  'pinned',
+  'locked',
+  'solution_post_id',
+  'revision',
+  'position',
+] as const satisfies readonly (keyof TopicRow)[];
+/** What events change after the insert; the rest is set once by TopicOpened. */
+const MUTABLE: readonly (keyof TopicRow)[] = ['last_activity_at', 'reply_count', 'post_count', 'pinned', 'locked', 'solution_post_id', 'revision', 'position'];
+
+/** Read back as written: both adapters answer INTEGER/BIGINT as numbers. */
+function topicOf(row: Record<string, unknown>): TopicRow {
+  return {
+    id: String(row.id),
+    space_id: String(row.space_id),
+    title: String(row.title),
+    tags: String(row.tags),
+    author_id: String(row.author_id),
+    opening_post_id: String(row.opening_post_id),
+    created_at: String(row.created_at),
+    last_activity_at: String(row.last_activity_at),
+    reply_count: Number(row.reply_count),
+    post_count: Number(row.post_count),
+    pinned: Number(row.pinned),
+    locked: Number(row.locked),
+    solution_post_id: row.solution_post_id === null ? null : String(row.solution_post_id),
+    revision: Number(row.revision),
+    position: Number(row.position),
+  };
+}
+
+export async function applyForumTopicsBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
+  const topicEvents: (RecordedEvent & TopicEvent)[] = [];
+  const ids = new Set<string>();
+  for (const recorded of events) {
+    if (!isTopicEvent(recorded)) continue;
+    topicEvents.push(recorded);
+    ids.add(recorded.data.topicId);
+  }
+  if (topicEvents.length === 0) return;
+
+  const topics = new Map<string, TopicRow>();
+  const loaded = await selectIn<Record<string, unknown>>(tx, `SELECT ${COLUMNS.join(', ')} FROM ${t.forum_topics}`, 'id', [...ids]);
+  for (const row of loaded) topics.set(String(row.id), topicOf(row));
+
+  const dirty = new Set<TopicRow>();
+  /** `${topicId}\n${tag}` → row: the first insert wins, as ON CONFLICT DO NOTHING. */
+  const tags = new Map<string, SqlValue[]>();
+  /** `${topicId}\n${userId}` → the last posts_seen written (an upsert overwrites). */
+  const reads = new Map<string, SqlValue[]>();
+  const markRead = (topic: TopicRow | undefined, userId: string): void => {
+    // `INSERT … SELECT … FROM forum_topics WHERE id = $1` writes nothing for an unknown topic.
+    if (topic) reads.set(`${topic.id}\n${userId}`, [topic.id, userId, topic.post_count]);
+  };
+
+  for (const event of topicEvents) {
+    const { topicId } = event.data;
+    let topic = topics.get(topicId);
+    // What `apply`'s UPDATE does to an existing topic (none: no row, nothing written).
+    const touch = (): TopicRow | undefined => {
+      if (!topic) return undefined;
+      topic.revision = event.revision;
+      topic.position = event.position;
+      dirty.add(topic);
+      return topic;
+    };
+    switch (event.type) {
+      case 'TopicOpened': {
+        const d = event.data;
+        if (!topic) {
+          topic = {
+            id: topicId,
+            space_id: d.spaceId,
+            title: d.title,
+            tags: d.tags.join(' '),
+            author_id: d.by,
+            opening_post_id: d.postId,
+            created_at: d.at,
+            last_activity_at: d.at,
+            reply_count: 0,
+            post_count: 1,
+            pinned: 0,
+            locked: 0,
+            solution_post_id: null,
+            revision: event.revision,
+            position: event.position,
+          };
+          topics.set(topicId, topic);
+          dirty.add(topic);
+        }
+        for (const tag of d.tags) {
+          const key = `${topicId}\n${tag}`;
+          if (!tags.has(key)) tags.set(key, [topicId, tag, d.spaceId]);
+        }
+        markRead(topic, d.by);
+        break;
+      }
+      case 'ReplyPosted': {
+        const row = touch();
+        if (row) {
+          row.reply_count += 1;
+          row.post_count += 1;
+          row.last_activity_at = event.data.at;
+        }
+        markRead(row, event.data.by);
+        break;
+      }
+      case 'PostDeleted': {
+        const row = touch();
+        // A deleted reply no longer answers the topic; the opening post is not a reply.
+        if (row && row.opening_post_id !== event.data.postId) row.reply_count -= 1;
+        break;
+      }
+      case 'TopicPinned':
+      case 'TopicUnpinned': {
+        const row = touch();
+        if (row) row.pinned = event.type === 'TopicPinned' ? 1 : 0;
+        break;
+      }
+      case 'TopicLocked':
+      case 'TopicUnlocked': {
+        const row = touch();
+        if (row) row.locked = event.type === 'TopicLocked' ? 1 : 0;
+        break;
+      }
+      case 'SolutionChosen': {
+        const row = touch();
+        if (row) row.solution_post_id = event.data.postId;
+        break;
+      }
+      case 'SolutionCleared': {
+        const row = touch();
+        if (row) row.solution_post_id = null;
+        break;
+      }
+      case 'TopicRead':
+      case 'TopicCaughtUp':
+        markRead(topic, event.data.userId);
+        break;
+      case 'PostEdited':
+      case 'ReactionAdded':
+      case 'ReactionRemoved':
+        touch();
+        break;
+      default: {
+        const _exhaustive: never = event;
+        throw new Error(`Unhandled topic event ${(_exhaustive as { type: string }).type}`);
+      }
+    }
+  }
+
+  const table = t.forum_topics;
+  await insertRows(
+    tx,
+    `INSERT INTO ${table} (${COLUMNS.join(', ')})`,
+    COLUMNS.length,
+    [...dirty].map((topic) => COLUMNS.map((column) => topic[column])),
+    `ON CONFLICT (id) DO UPDATE SET ${MUTABLE.map((column) => `${column} = excluded.${column}`).join(', ')}`,
+  );
+  await insertRows(tx, `INSERT INTO ${t.forum_topic_tags} (topic_id, tag, space_id)`, 3, [...tags.values()], 'ON CONFLICT (topic_id, tag) DO NOTHING');
+  await insertRows(
+    tx,
+    `INSERT INTO ${t.forum_reads} (topic_id, user_id, posts_seen)`,
+    3,
+    [...reads.values()],
+    'ON CONFLICT (topic_id, user_id) DO UPDATE SET posts_seen = excluded.posts_seen',
+  );
+}
