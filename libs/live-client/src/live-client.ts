@@ -166,7 +166,13 @@ export class LiveClient {
 
   private async resubscribe(): Promise<void> {
     for (const [room, state] of [...this.rooms]) {
-      const answer = await this.socket.emitWithAck('subscribe', { room, since: state.last });
+      let answer: Awaited<ReturnType<typeof this.socket.emitWithAck>>;
+      try {
+        answer = await this.socket.emitWithAck('subscribe', { room, since: state.last });
+      } catch {
+        // Disconnected (or closed) before the answer: the next connection resubscribes, from `last`.
+        return;
+      }
       if (!answer.ok) {
         this.rooms.delete(room);
         for (const listener of this.listeners.refused) listener(room, answer);
