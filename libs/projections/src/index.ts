@@ -6,3 +6,4 @@ export * from './projection-checkpoints.js';
 export * from './projection-progress.js';
 export * from './projection-rebuild.js';
 export * from './projection-runner.js';
+export * from './multi-row.js';

@@ -1,7 +1,6 @@
 import type { RecordedEvent } from '#ruche/eventstore';
-import type { PhysicalTables, SqlExecutor, SqlValue } from '#ruche/projections';
+import { insertRows, type PhysicalTables, type SqlExecutor, type SqlValue } from '#ruche/projections';
 import { isTopicEvent } from '../topic.js';
-import { insertRows } from './forum-batch-sql.js';
 import type { ForumPostsTables } from './forum-posts.projection.js';
 
 /*

@@ -1,7 +1,6 @@
 import type { RecordedEvent } from '#ruche/eventstore';
-import type { PhysicalTables, SqlExecutor, SqlValue } from '#ruche/projections';
+import { insertRows, selectIn, type PhysicalTables, type SqlExecutor, type SqlValue } from '#ruche/projections';
 import { isTopicEvent, type TopicEvent } from '../topic.js';
-import { insertRows, selectIn } from './forum-batch-sql.js';
 import type { ForumTopicsTables } from './forum-topics.projection.js';
 
 /*

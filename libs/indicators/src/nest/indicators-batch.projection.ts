@@ -1,6 +1,6 @@
 import type { DocumentEvent } from '#ruche/documents';
 import type { RecordedEvent } from '#ruche/eventstore';
-import type { PhysicalTables, SqlExecutor, SqlValue } from '#ruche/projections';
+import { chunks, insertRows, type PhysicalTables, type SqlExecutor, type SqlValue } from '#ruche/projections';
 import { parisDay, startOfMonth } from '../calendar.js';
 import { countedFactOf, isContribution, type CountedField } from '../counted-events.js';
 import { ANSWER_WINDOW_SECONDS } from '../figures.js';
@@ -17,33 +17,6 @@ import { monthBit, type IndicatorTable } from './indicators.projection.js';
 
 const ANSWER_WINDOW_MS = ANSWER_WINDOW_SECONDS * 1000;
 const categoryOf = (streamName: string): string => streamName.slice(0, streamName.indexOf('-'));
-
-/** Row counts of the multi-row statements: few distinct texts, so prepared statements are reused. */
-const CHUNK_SIZES = [256, 64, 16, 4, 1];
-
-function* chunks<T>(rows: readonly T[]): Generator<readonly T[]> {
-  let from = 0;
-  for (const size of CHUNK_SIZES) {
-    while (rows.length - from >= size) {
-      yield rows.slice(from, from + size);
-      from += size;
-    }
-  }
-}
-
-/** `INSERT … VALUES (…), (…) <tail>` for rows of `width` values, in chunks. */
-async function insertRows(tx: SqlExecutor, head: string, width: number, rows: readonly SqlValue[][], tail: string): Promise<void> {
-  for (const chunk of chunks(rows)) {
-    const params: SqlValue[] = [];
-    const tuples = chunk.map((row) => {
-      const start = params.length;
-      params.push(...row);
-      return `(${row.map((_, i) => `$${start + i + 1}`).join(', ')})`;
-    });
-    if (chunk[0]!.length !== width) throw new Error(`Row of ${chunk[0]!.length} values for ${width} columns`);
-    await tx.execute(`${head} VALUES ${tuples.join(', ')} ${tail}`, params);
-  }
-}
 
 interface DayCounts {
   spaceId: string;
@@ -155,7 +128,7 @@ export async function applyIndicatorBatch(
 
   // The topics answered in this batch but opened before it: read once.
   const missing = [...new Set(replies.map((r) => r.topicId))].filter((id) => !topics.has(id));
-  for (const chunk of chunks(missing)) {
+  for (const chunk of chunks(missing, 1)) {
     const rows = await tx.query<Record<string, string | number | null>>(
       `SELECT topic_id, space_id, author_id, opened_at, opened_ms, opened_day, opened_position, first_reply_at, first_reply_position,
               first_reply_ms, answered_in_window

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '#ruche/eventstore';
 import { isTopicEvent, type TopicEvent } from '#ruche/forums';
 import { isUserEvent, type UserEvent } from '#ruche/identity';
-import type { PhysicalTables, SqlExecutor, SqlValue } from '#ruche/projections';
+import { insertRows, selectIn, type PhysicalTables, type SqlExecutor, type SqlValue } from '#ruche/projections';
 import { isSpaceEvent, type SpaceEvent } from '#ruche/spaces';
 import { findMentions, type MentionCandidate } from '../mentions.js';
 import { isNotificationsEvent, type NotificationKind } from '../notifications.js';
@@ -67,50 +67,6 @@ export async function applyNotificationsBatch(events: readonly RecordedEvent[], 
   if (segment.length > 0) await applySegment(segment, tx, t);
 }
 
-/** Statements of rows of `width` values, at most ~900 parameters each (SQLite's limit is 999 to be safe). */
-function chunkSizes(width: number): number[] {
-  let size = 1;
-  while (size * 2 * width <= 900) size *= 2;
-  const sizes = [size];
-  for (const smaller of [64, 16, 4, 1]) if (smaller < size) sizes.push(smaller);
-  return sizes;
-}
-
-function* chunks<T>(rows: readonly T[], width: number): Generator<readonly T[]> {
-  let from = 0;
-  for (const size of chunkSizes(width)) {
-    while (rows.length - from >= size) {
-      yield rows.slice(from, from + size);
-      from += size;
-    }
-  }
-}
-
-const list = (count: number, offset = 0): string => Array.from({ length: count }, (_, i) => `$${offset + i + 1}`).join(', ');
-
-async function insertRows(tx: SqlExecutor, head: string, width: number, rows: readonly SqlValue[][], tail: string): Promise<void> {
-  for (const chunk of chunks(rows, width)) {
-    const key = `${head}\u0000${chunk.length}\u0000${tail}`;
-    let sql = statements.get(key);
-    if (sql === undefined) {
-      sql = `${head} VALUES ${chunk.map((_, r) => `(${list(width, r * width)})`).join(', ')} ${tail}`;
-      if (statements.size >= 256) statements.clear();
-      statements.set(key, sql);
-    }
-    await tx.execute(sql, chunk.flat());
-  }
-}
-
-/** Statement texts by head, row count and tail: a few per table, built once. */
-const statements = new Map<string, string>();
-
-/** Rows whose `column` is one of `ids`, a few statements for them all. */
-async function selectIn<R extends object>(tx: SqlExecutor, select: string, column: string, ids: Iterable<string>): Promise<R[]> {
-  const all = [...new Set(ids)];
-  const out: R[] = [];
-  for (const chunk of chunks(all, 1)) out.push(...(await tx.query<R>(`${select} WHERE ${column} IN (${list(chunk.length)})`, chunk)));
-  return out;
-}
 
 interface User {
   displayName: string;

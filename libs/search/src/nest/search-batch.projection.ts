@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '#ruche/eventstore';
-import type { PhysicalTables, SqlExecutor, SqlValue } from '#ruche/projections';
+import { insertRows, selectIn, type PhysicalTables, type SqlExecutor, type SqlValue } from '#ruche/projections';
 import type { SearchType } from '../search-request.js';
 import type { SearchEngine, SearchEntries, SearchEntryRow } from './search.projection.js';
 
@@ -33,64 +33,9 @@ const HANDLED = new Set([...INSERTS, ...Object.keys(LOOKUPS)]);
 
 const COLUMNS = 'doc_id, type, ref_id, space_id, topic_id, post_id, title, body, status, author_id, updated_at';
 
-/** Row counts per statement for rows of `width` values: at most ~900 parameters (SQLite allows 999 to be safe). */
-function chunkSizes(width: number): number[] {
-  let size = 1;
-  while (size * 2 * width <= 900) size *= 2;
-  const sizes = [size];
-  for (const smaller of [64, 16, 4, 1]) if (smaller < size) sizes.push(smaller);
-  return sizes;
-}
 
-function* chunks<T>(rows: readonly T[], width: number): Generator<readonly T[]> {
-  let from = 0;
-  for (const size of chunkSizes(width)) {
-    while (rows.length - from >= size) {
-      yield rows.slice(from, from + size);
-      from += size;
-    }
-  }
-}
-
-const placeholders = (count: number, offset = 0): string[] => Array.from({ length: count }, (_, i) => `$${offset + i + 1}`);
-
-/**
- * `INSERT … VALUES (…), (…) <tail>` for rows of `width` values, in chunks; `tuple` writes one
- * row's values from its placeholders (plain by default). Answers the rows inserted.
- */
-export async function insertRows(
-  tx: SqlExecutor,
-  head: string,
-  width: number,
-  rows: readonly SqlValue[][],
-  tail: string,
-  tuple: (params: string[]) => string = (params) => params.join(', '),
-): Promise<number> {
-  let inserted = 0;
-  for (const chunk of chunks(rows, width)) {
-    for (const row of chunk) if (row.length !== width) throw new Error(`Row of ${row.length} values for ${width} columns`);
-    const key = `${head}\u0000${chunk.length}\u0000${tail}`;
-    let sql = statements.get(key);
-    if (sql === undefined) {
-      const tuples = chunk.map((_, r) => `(${tuple(placeholders(width, r * width))})`);
-      sql = `${head} VALUES ${tuples.join(', ')} ${tail}`;
-      if (statements.size >= 256) statements.clear();
-      statements.set(key, sql);
-    }
-    inserted += (await tx.execute(sql, chunk.flat())).rowCount;
-  }
-  return inserted;
-}
-
-/** Statement texts by head, row count and tail: a few per table, built once. */
-const statements = new Map<string, string>();
-
-async function selectIn(tx: SqlExecutor, t: PhysicalTables, column: string, ids: ReadonlySet<string | number>): Promise<SearchEntryRow[]> {
-  const out: SearchEntryRow[] = [];
-  for (const chunk of chunks([...ids], 1)) {
-    out.push(...(await tx.query<SearchEntryRow>(`SELECT ${COLUMNS} FROM ${t.search_entries} WHERE ${column} IN (${placeholders(chunk.length).join(', ')})`, chunk)));
-  }
-  return out;
+function selectEntries(tx: SqlExecutor, t: PhysicalTables, column: string, ids: ReadonlySet<string | number>): Promise<SearchEntryRow[]> {
+  return selectIn<SearchEntryRow>(tx, `SELECT ${COLUMNS} FROM ${t.search_entries}`, column, ids);
 }
 
 interface Held {
@@ -139,7 +84,7 @@ export async function applySearchBatch(
     if (row.post_id !== null) byPost.set(row.post_id, [...(byPost.get(row.post_id) ?? []), entry]);
     return entry;
   };
-  const loaded = [...(await selectIn(tx, t, 'doc_id', docIds)), ...(await selectIn(tx, t, 'ref_id', refIds)), ...(await selectIn(tx, t, 'post_id', posts))];
+  const loaded = [...(await selectEntries(tx, t, 'doc_id', docIds)), ...(await selectEntries(tx, t, 'ref_id', refIds)), ...(await selectEntries(tx, t, 'post_id', posts))];
   for (const row of loaded) {
     const docId = Number(row.doc_id);
     if (!held.has(docId)) hold({ ...row, doc_id: docId }, true);

@@ -3,10 +3,10 @@ import { isDocumentEvent } from '#ruche/documents';
 import { isFaqEvent } from '#ruche/faq';
 import { isTopicEvent } from '#ruche/forums';
 import { plainText } from '#ruche/markdown';
-import type { PhysicalTables, Projection, SqlDialect, SqlExecutor, SqlValue } from '#ruche/projections';
+import { insertRows, type PhysicalTables, type Projection, type SqlDialect, type SqlExecutor, type SqlValue } from '#ruche/projections';
 import { foldText, stemmedText } from '../french-text.js';
 import type { SearchType } from '../search-request.js';
-import { applySearchBatch, insertRows } from './search-batch.projection.js';
+import { applySearchBatch } from './search-batch.projection.js';
 
 export const SEARCH_PROJECTION = 'search';
 

@@ -1,0 +1,73 @@
+import type { SqlExecutor, SqlValue } from './sql-database.js';
+
+/*
+ * Multi-row statements for projections that write a batch at a time (applyBatch). Chunk sizes
+ * are powers of two, so that a handful of statement texts cover any row count (prepared
+ * statements are cached by text), and no statement binds more than MAX_PARAMETERS values
+ * (SQLite's historical limit is 999).
+ */
+
+const MAX_PARAMETERS = 900;
+const SIZES = [512, 256, 128, 64, 32, 16, 8, 4, 2, 1];
+
+/** Consecutive slices of `rows`, each of a size in SIZES, with at most MAX_PARAMETERS values for rows of `width`. */
+export function* chunks<T>(rows: readonly T[], width: number): Generator<readonly T[]> {
+  let from = 0;
+  for (const size of SIZES) {
+    if (size * width > MAX_PARAMETERS && size > 1) continue;
+    while (rows.length - from >= size) {
+      yield rows.slice(from, from + size);
+      from += size;
+    }
+  }
+}
+
+/** `$<offset+1>, …` for `count` placeholders. */
+export function placeholders(count: number, offset = 0): string[] {
+  return Array.from({ length: count }, (_, i) => `$${offset + i + 1}`);
+}
+
+/** Statement texts by head, row count and tail: a few per table, built once. */
+const statements = new Map<string, string>();
+
+/**
+ * `<head> VALUES (…), (…) <tail>` for rows of `width` values, in chunks; `tuple` writes one row's
+ * values from its placeholders (plain by default; e.g. `to_tsvector(…)` around one). Answers the
+ * number of rows the statements changed.
+ */
+export async function insertRows(
+  tx: SqlExecutor,
+  head: string,
+  width: number,
+  rows: readonly (readonly SqlValue[])[],
+  tail: string,
+  tuple: (params: string[]) => string = (params) => params.join(', '),
+): Promise<number> {
+  let changed = 0;
+  for (const chunk of chunks(rows, width)) {
+    const params: SqlValue[] = [];
+    for (const row of chunk) {
+      if (row.length !== width) throw new Error(`Row of ${row.length} values for ${width} columns`);
+      for (const value of row) params.push(value);
+    }
+    const key = `${head}\u0000${chunk.length}\u0000${tail}\u0000${tuple.toString()}`;
+    let sql = statements.get(key);
+    if (sql === undefined) {
+      const tuples = chunk.map((_, r) => `(${tuple(placeholders(width, r * width))})`);
+      sql = `${head} VALUES ${tuples.join(', ')} ${tail}`;
+      if (statements.size >= 512) statements.clear();
+      statements.set(key, sql);
+    }
+    changed += (await tx.execute(sql, params)).rowCount;
+  }
+  return changed;
+}
+
+/** The rows of `<select> WHERE <column> IN (…)` for every distinct key, a chunk of keys at a time. */
+export async function selectIn<T extends object>(tx: SqlExecutor, select: string, column: string, keys: Iterable<SqlValue>): Promise<T[]> {
+  const out: T[] = [];
+  for (const chunk of chunks([...new Set(keys)], 1)) {
+    for (const row of await tx.query<T>(`${select} WHERE ${column} IN (${placeholders(chunk.length).join(', ')})`, chunk)) out.push(row);
+  }
+  return out;
+}
