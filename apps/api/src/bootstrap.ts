@@ -62,7 +62,9 @@ export async function createApp(config: RucheConfig, options: AppOptions = {}): 
     }),
   );
   app.useGlobalFilters(new ProblemDetailsFilter());
-  app.enableShutdownHooks();
+  // process.exit(0) once shut down, rather than re-raising the signal: the exit lets pino write out
+  // what it still buffers (the last lines of the shutdown were lost under load otherwise).
+  app.enableShutdownHooks([], { useProcessExit: true });
   // Hashed bundles are cached for good; index.html is revalidated so a new build shows at once.
   app.useStaticAssets(WEB_ROOT, {
     index: false,
