@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
+import { freePort } from '../../support/free-port.js';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { requireServices } from '#ruche/eventstore/testing';
@@ -25,17 +26,6 @@ export async function redisReachable(what: string): Promise<boolean> {
   } finally {
     client.disconnect();
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Most output kept per child (its last lines matter when it dies). */

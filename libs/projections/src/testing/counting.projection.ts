@@ -1,3 +1,4 @@
+import { insertRows } from '../multi-row.js';
 import type { SqlExecutor } from '../sql-database.js';
 import type { PhysicalTables, Projection } from '../projection.js';
 
@@ -49,13 +50,8 @@ export function countingProjection<Table extends string>(projection: Projection<
       ? {
           async applyBatch(events, tx, physical) {
             await projection.applyBatch!(events, tx, own(physical));
-            for (let start = 0; start < events.length; start += 400) {
-              const chunk = events.slice(start, start + 400);
-              await tx.execute(
-                `INSERT INTO ${physical[applyLog]} (projection, position) VALUES ${chunk.map((_, i) => `($1, $${i + 2})`).join(', ')}`,
-                [projection.name, ...chunk.map((event) => event.position)],
-              );
-            }
+            const rows = events.map((event) => [projection.name, event.position]);
+            await insertRows(tx, `INSERT INTO ${physical[applyLog]} (projection, position)`, 2, rows, '');
           },
         }
       : {}),
