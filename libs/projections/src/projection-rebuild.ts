@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { EventStore, RecordedEvent } from '#ruche/eventstore';
-import type { SqlDatabase, SqlExecutor } from './sql-database.js';
+import type { SqlDatabase, SqlExecutor, StagingArea } from './sql-database.js';
 import { initializeProjection, loadCheckpoint } from './projection-checkpoints.js';
-import { liveTables, SHADOW_SUFFIX, shadowTables, type Projection } from './projection.js';
+import { liveTables, shadowTables, type PhysicalTables, type Projection } from './projection.js';
 
 export interface RebuildProgress {
-  phase: 'replay' | 'swap' | 'done';
+  /** copy: the replay is done in a staging area, whose rows are being copied in. */
+  phase: 'replay' | 'copy' | 'swap' | 'done';
   /** Position of the last event the shadow tables include. */
   position: number;
   /** Head of the log when last looked at. */
@@ -21,6 +22,11 @@ export interface RebuildOptions {
    * for its heartbeat to go stale). The other rebuild, if it is in fact alive, then stops.
    */
   force?: boolean;
+  /**
+   * Replays into the read store's staging area when it has one (SQLite), then copies the
+   * tables in; false replays straight into the shadow tables. Default true.
+   */
+  staging?: boolean;
 }
 
 export interface RebuildResult {
@@ -84,7 +90,7 @@ export class RebuildFailedError extends Error {
  * the only coordination, so it works the same on SQLite and PostgreSQL:
  *
  * 1. Claim: `rebuild_owner` is set to a fresh token (refused while another rebuild's heartbeat
- *    is fresh), and empty shadow tables `<table>__rebuild` are created.
+ *    is fresh), and empty shadow tables `<table>__r<generation + 1>` are created.
  * 2. Replay: the log is read from 0 in batches, each applied to the shadow tables in one
  *    transaction that also records the rebuild's progress and heartbeat, and checks that the
  *    token still owns the claim. Meanwhile live runners go on writing the live tables, and
@@ -92,7 +98,8 @@ export class RebuildFailedError extends Error {
  * 3. Swap, once the shadow has caught up with the head: one transaction locks the checkpoint
  *    row, applies to the shadow whatever the live runner applied since (so a checkpoint never
  *    goes backwards), bumps the checkpoint's `generation`, sets its position to the shadow's,
- *    drops the live tables and renames the shadow ones in, renaming their indexes too.
+ *    drops the live tables and renames the shadow ones in (their indexes keep their names, whose
+ *    generation the next rebuild's shadow does not reuse).
  *    Every live runner's batch transaction starts by moving the checkpoint *only if its
  *    generation and position are the ones it holds*: on PostgreSQL that statement waits for
  *    the swap's row lock, then matches nothing; on SQLite the transactions are serialised by the
@@ -125,7 +132,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
   const label = names.join(', ');
   const started = Date.now();
   const token = randomUUID();
-  const shadows = projections.map((projection) => shadowTables(projection));
+  const shadows: PhysicalTables[] = [];
   const now = (): string => clock().toISOString();
   const report = (progress: RebuildProgress): void => {
     try {
@@ -143,19 +150,39 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
   try {
     for (const projection of projections) {
       await initializeProjection(db, projection, now());
-      await claim(one(projection), token, now(), options.force ?? false);
+      shadows.push(await claim(one(projection), token, now(), options.force ?? false));
       claimed.push(projection);
     }
   } catch (error) {
-    for (const projection of claimed) await release(one(projection), token).catch(() => undefined);
+    for (const [index, projection] of claimed.entries()) await release(one(projection), token, shadows[index]!).catch(() => undefined);
     throw error;
   }
   let position = 0;
   let events = 0;
   const swapped: RebuildResult[] = [];
+  let staging: StagingArea | undefined;
   try {
     let head = await store.headPosition();
     report({ phase: 'replay', position, head });
+    if (options.staging !== false && db.openStaging) {
+      const others = await db.query<{ rebuild_owner: string }>(
+        'SELECT DISTINCT rebuild_owner FROM projection_checkpoints WHERE rebuild_owner IS NOT NULL',
+      );
+      staging = await db.openStaging(token, others.map((row) => row.rebuild_owner));
+      if (staging) {
+        await staging.db.transaction(async (tx) => {
+          for (let index = 0; index < projections.length; index++) await projections[index]!.createTables(tx, shadows[index]!);
+        });
+      }
+    }
+    const claimHeld = async (tx: SqlExecutor, last: number): Promise<void> => {
+      const owned = await tx.execute(
+        `UPDATE projection_checkpoints SET rebuild_position = $1, rebuild_head = $2, rebuild_heartbeat = $3
+         WHERE rebuild_owner = $4`,
+        [last, head, now(), token],
+      );
+      if (owned.rowCount !== projections.length) throw new RebuildAbortedError(label, 'another rebuild took over');
+    };
 
     const replayBatch = async (): Promise<number> => {
       checkAbort();
@@ -163,16 +190,13 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       if (batch.length === 0) return 0;
       const last = batch[batch.length - 1]!.position;
       head = Math.max(head, last);
-      await db.transaction(async (tx) => {
+      const target = staging?.db ?? db;
+      await target.transaction(async (tx) => {
         for (let index = 0; index < projections.length; index++) await applyAll(projections[index]!, batch, tx, shadows[index]!);
-        const owned = await tx.execute(
-          `UPDATE projection_checkpoints SET rebuild_position = $1, rebuild_head = $2, rebuild_heartbeat = $3
-           WHERE rebuild_owner = $4`,
-          [last, head, now(), token],
-        );
-        if (owned.rowCount !== projections.length) throw new RebuildAbortedError(label, 'another rebuild took over');
+        if (!staging) await claimHeld(tx, last);
         // Shadow tables only: a crash can undo the last batches with their progress, replayed again.
       }, { durable: false });
+      if (staging) await db.transaction((tx) => claimHeld(tx, last), { durable: false });
       position = last;
       events += batch.length;
       report({ phase: 'replay', position, head });
@@ -188,6 +212,22 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       while (position < target && (await replayBatch()) > 0);
     }
 
+    if (staging) {
+      // The staged tables join the (empty) shadow tables; from here on the replay writes those.
+      const area = staging;
+      report({ phase: 'copy', position, head });
+      await area.copyInto(
+        shadows.flatMap((tables) => Object.values(tables)),
+        async (tx) => {
+          checkAbort();
+          await claimHeld(tx, position);
+        },
+        () => report({ phase: 'copy', position, head }),
+      );
+      staging = undefined;
+      await area.dispose();
+    }
+
     // Catch up with the live checkpoints outside the swaps, to keep their transactions short.
     for (let round = 0; round < 3; round++) {
       let live = 0;
@@ -201,7 +241,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     // Each swap in its own transaction: each projection's live feed is held back only by its own.
     while (swapped.length < projections.length) {
       const projection = projections[swapped.length]!;
-      const done = await swap(one(projection), token, position, now());
+      const done = await swap(one(projection), token, position, now(), shadows[swapped.length]!);
       swapped.push({
         name: projection.name,
         position: done.position,
@@ -213,8 +253,12 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     report({ phase: 'done', position: Math.max(...swapped.map((r) => r.position)), head: Math.max(head, ...swapped.map((r) => r.position)) });
     return swapped;
   } catch (error) {
-    for (const projection of projections.slice(swapped.length)) await release(one(projection), token).catch(() => undefined);
+    for (let index = swapped.length; index < projections.length; index++) {
+      await release(one(projections[index]!), token, shadows[index]!).catch(() => undefined);
+    }
     throw error;
+  } finally {
+    await staging?.dispose().catch(() => undefined);
   }
 }
 
@@ -241,11 +285,12 @@ async function applyAll(
   }
 }
 
-async function claim(context: RebuildContext, token: string, now: string, force: boolean): Promise<void> {
+/** Takes the claim and creates empty shadow tables; answers their names. */
+async function claim(context: RebuildContext, token: string, now: string, force: boolean): Promise<PhysicalTables> {
   const { db, projection } = context;
   // ISO-8601 strings of one fixed width compare in time order, in SQLite and PostgreSQL alike.
   const staleBefore = force ? '9999' : new Date(Date.parse(now) - context.staleAfterMs).toISOString();
-  await db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const claimed = await tx.execute(
       `UPDATE projection_checkpoints
        SET rebuild_owner = $1, rebuild_position = 0, rebuild_head = NULL, rebuild_heartbeat = $2
@@ -256,9 +301,13 @@ async function claim(context: RebuildContext, token: string, now: string, force:
       const row = await loadCheckpoint(tx, projection.name);
       throw new RebuildInProgressError(projection.name, row?.rebuild_heartbeat ?? null);
     }
-    const shadow = shadowTables(projection);
+    // Named after the generation the swap will give: a rebuild that died at this generation
+    // left tables of these names (dropped here), and no live index carries it yet.
+    const { generation } = (await loadCheckpoint(tx, projection.name))!;
+    const shadow = shadowTables(projection, generation + 1);
     for (const table of projection.tables) await tx.execute(`DROP TABLE IF EXISTS ${shadow[table]}`);
     await projection.createTables(tx, shadow);
+    return shadow;
   });
 }
 
@@ -275,9 +324,9 @@ async function swap(
   token: string,
   from: number,
   now: string,
+  shadow: PhysicalTables,
 ): Promise<{ position: number; events: number; generation: number }> {
   const { db, store, projection, batchSize } = context;
-  const shadow = shadowTables(projection);
   return db.transaction(async (tx) => {
     const locked = await tx.execute(
       'UPDATE projection_checkpoints SET updated_at = $1 WHERE name = $2 AND rebuild_owner = $3',
@@ -285,6 +334,9 @@ async function swap(
     );
     if (locked.rowCount === 0) throw new RebuildAbortedError(projection.name, 'another rebuild took over');
     const row = (await loadCheckpoint(tx, projection.name))!;
+    if (shadowTables(projection, row.generation + 1)[projection.tables[0]!] !== shadow[projection.tables[0]!]) {
+      throw new RebuildAbortedError(projection.name, 'the generation moved under the rebuild');
+    }
     let position = from;
     let events = 0;
     while (position < row.position) {
@@ -308,43 +360,13 @@ async function swap(
     for (const table of projection.tables) {
       await tx.execute(`DROP TABLE IF EXISTS ${live[table]}`);
       await tx.execute(`ALTER TABLE ${shadow[table]} RENAME TO ${live[table]}`);
-      await renameShadowIndexes(tx, db.dialect, live[table]!);
     }
     return { position, events, generation: row.generation + 1 };
   });
 }
 
-/**
- * Index names embed their table's physical name; after the rename the shadow's indexes still
- * say `<table>__rebuild…`, and the next rebuild's shadow would collide with them.
- * PostgreSQL renames them in place; SQLite cannot, so they are recreated under the live name.
- */
-async function renameShadowIndexes(tx: SqlExecutor, dialect: SqlDatabase['dialect'], table: string): Promise<void> {
-  const shadowName = `${table}${SHADOW_SUFFIX}`;
-  if (dialect === 'postgres') {
-    const indexes = await tx.query<{ indexname: string }>(
-      'SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1',
-      [table],
-    );
-    for (const { indexname } of indexes) {
-      if (!indexname.includes(shadowName)) continue;
-      await tx.execute(`ALTER INDEX "${indexname}" RENAME TO "${indexname.replace(shadowName, table)}"`);
-    }
-    return;
-  }
-  const indexes = await tx.query<{ name: string; sql: string }>(
-    `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL`,
-    [table],
-  );
-  for (const { name, sql } of indexes) {
-    if (!name.includes(shadowName)) continue;
-    await tx.execute(`DROP INDEX "${name}"`);
-    await tx.execute(sql.replace(name, name.replace(shadowName, table)));
-  }
-}
-
 /** Gives up a claim: drops the shadow tables and clears the rebuild columns, if still ours. */
-async function release(context: RebuildContext, token: string): Promise<void> {
+async function release(context: RebuildContext, token: string, shadow: PhysicalTables): Promise<void> {
   const { db, projection } = context;
   await db.transaction(async (tx) => {
     const released = await tx.execute(
@@ -354,7 +376,6 @@ async function release(context: RebuildContext, token: string): Promise<void> {
       [projection.name, token],
     );
     if (released.rowCount === 0) return;
-    const shadow = shadowTables(projection);
     for (const table of projection.tables) await tx.execute(`DROP TABLE IF EXISTS ${shadow[table]}`);
   });
 }

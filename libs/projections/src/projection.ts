@@ -9,8 +9,10 @@ export type PhysicalTables<Table extends string = string> = Readonly<Record<Tabl
  * one event at a time, inside the runner's transaction (which also moves its checkpoint).
  *
  * Tables are always addressed through `physical`: a rebuild runs `createTables` and `apply` on
- * shadow tables (`<table>__rebuild`), then swaps them in. Index names must contain the table's
- * physical name (`${t.topics}_by_space`), so that shadow and live indexes never collide.
+ * shadow tables (`<table>__r<generation>`), then swaps them in by renaming the tables. Index names
+ * must contain the table's physical name (`${t.topics}_by_space`), so that shadow and live
+ * indexes never collide; an index keeps the name it was created with (SQLite cannot rename one),
+ * and the generation in it keeps the next rebuild's shadow clear of it.
  * `apply` must be deterministic (no clock, no randomness, no I/O but `tx`): replaying the log
  * gives the same tables.
  */
@@ -34,14 +36,22 @@ export interface Projection<Table extends string = string> {
   applyBatch?(events: readonly RecordedEvent[], tx: SqlExecutor, physical: PhysicalTables<Table>): Promise<void>;
 }
 
-export const SHADOW_SUFFIX = '__rebuild';
+/** Shadow tables are named `<table>__r<generation>`, the generation their swap will give the checkpoint. */
+export const SHADOW_INFIX = '__r';
+/** Room left in a table's name for its shadow's suffix: generations up to 10^8. */
+const SHADOW_SUFFIX_LENGTH = SHADOW_INFIX.length + 8;
+
+export function isShadowTable(name: string): boolean {
+  return /__r[0-9]+$/.test(name);
+}
 
 export function liveTables<Table extends string>(projection: Projection<Table>): PhysicalTables<Table> {
   return Object.fromEntries(projection.tables.map((t) => [t, t])) as unknown as Record<Table, string>;
 }
 
-export function shadowTables<Table extends string>(projection: Projection<Table>): PhysicalTables<Table> {
-  return Object.fromEntries(projection.tables.map((t) => [t, `${t}${SHADOW_SUFFIX}`])) as unknown as Record<Table, string>;
+export function shadowTables<Table extends string>(projection: Projection<Table>, generation: number): PhysicalTables<Table> {
+  if (!Number.isSafeInteger(generation) || generation < 1 || generation >= 1e8) throw new Error(`Invalid shadow generation ${generation}`);
+  return Object.fromEntries(projection.tables.map((t) => [t, `${t}${SHADOW_INFIX}${generation}`])) as unknown as Record<Table, string>;
 }
 
 export function assertValidProjection(projection: Projection): void {
@@ -52,8 +62,8 @@ export function assertValidProjection(projection: Projection): void {
   if (projection.tables.length === 0) throw new Error(`Projection ${projection.name} owns no table`);
   for (const table of projection.tables) {
     assertIdentifier(table, 'table name');
-    if (table.length + SHADOW_SUFFIX.length > 63) throw new Error(`Table name ${table} is too long for its shadow`);
-    if (table.endsWith(SHADOW_SUFFIX)) throw new Error(`Table name ${table} must not end in ${SHADOW_SUFFIX}`);
+    if (table.length + SHADOW_SUFFIX_LENGTH > 63) throw new Error(`Table name ${table} is too long for its shadow`);
+    if (isShadowTable(table)) throw new Error(`Table name ${table} must not end in ${SHADOW_INFIX}<digits>`);
     if (table === 'projection_checkpoints') throw new Error('projection_checkpoints belongs to the runner');
   }
 }

@@ -47,7 +47,39 @@ export interface SqlDatabase extends SqlExecutor {
    * no other statement of this connection runs until it ends.
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Optional: a private scratch database for a rebuild's replay, copied into this one at the end
+   * (see StagingArea). Answers undefined where the adapter has none to offer (an in-memory
+   * database). SQLite offers one; PostgreSQL does not (its replay writes the shadow tables).
+   * `live`: ids of the other rebuilds still running; what dead ones left behind is cleaned up.
+   */
+  openStaging?(id: string, live?: readonly string[]): Promise<StagingArea | undefined>;
   close(): Promise<void>;
+}
+
+/**
+ * Where a rebuild replays the log before its tables join the read store. On SQLite, writing a
+ * school year into the read store itself costs a commit (WAL pages, then their checkpoint) per
+ * batch, with random-key B-trees that rewrite most of their pages each time; a scratch file of
+ * its own (no WAL, no fsync, a large cache, one writer) takes the same statements at memory
+ * speed, and its tables are then copied in, in key order, a chunk per transaction.
+ * Nothing in it is durable: a crash loses it, and the rebuild starts again from position 0.
+ */
+export interface StagingArea {
+  /** Where the replay writes: same dialect, same SQL; only for the rebuild that opened it. */
+  readonly db: SqlDatabase;
+  /**
+   * Closes `db` and copies the rows of `tables` (with a virtual table's own storage) into the
+   * same-named tables of the read store, which must exist and be empty, a chunk per transaction;
+   * `inEachTransaction` runs first in each (the rebuild checks its claim there).
+   */
+  copyInto(
+    tables: readonly string[],
+    inEachTransaction: (tx: SqlExecutor) => Promise<void>,
+    onProgress?: (rowsCopied: number) => void,
+  ): Promise<number>;
+  /** Closes it (if still open) and deletes it. */
+  dispose(): Promise<void>;
 }
 
 export interface TransactionOptions {
