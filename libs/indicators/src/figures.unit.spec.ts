@@ -15,6 +15,21 @@ describe('figures', () => {
     expect(median([])).toBeNull();
     expect(median([5, 1, 3])).toBe(3);
     expect(median([4, 1, 3, 10])).toBe(3.5);
+    // Selection agrees with a sort on random, sorted, reversed and repetitive lists of every parity.
+    let seed = 7;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const sorted = (values: number[]): number => {
+      const s = [...values].sort((a, b) => a - b);
+      const m = Math.floor(s.length / 2);
+      return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+    };
+    for (let n = 1; n <= 60; n++) {
+      const values = Array.from({ length: n }, () => Math.floor(random() * (n % 3 === 0 ? 4 : 1e6)));
+      for (const list of [values, [...values].sort((a, b) => a - b), [...values].sort((a, b) => b - a)]) expect(median(list)).toBe(sorted(list));
+    }
+    const big = Array.from({ length: 50_001 }, () => Math.floor(random() * 86_400_000));
+    expect(median(big)).toBe(sorted(big));
+    expect(median(big.slice(1))).toBe(sorted(big.slice(1)));
     expect(hoursOf(5400)).toBe(1.5);
     expect(hoursOf(3600 * 26 + 100)).toBe(26);
     expect(hoursOf(null)).toBeNull();

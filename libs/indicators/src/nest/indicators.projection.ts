@@ -88,7 +88,7 @@ const categoryOf = (streamName: string): string => streamName.slice(0, streamNam
  */
 export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<IndicatorTable> = {
   name: INDICATORS_PROJECTION,
-  version: 3,
+  version: 4,
   tables: INDICATOR_TABLES,
 
   async createTables(db: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
@@ -146,6 +146,9 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
          PRIMARY KEY (space_id, year, kind, user_id)
        )`,
     );
+    // Covering, in (kind, user_id) order: the académie's distinct people over a span are counted
+    // from it without a sort (8.6 -> 1.7 ms over the 21,524 person-years of 200 establishments).
+    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.ind_people_years}_by_person ON ${t.ind_people_years} (kind, user_id, year, months)`);
     await db.execute(
       `CREATE TABLE IF NOT EXISTS ${t.ind_topics} (
          topic_id TEXT PRIMARY KEY,
