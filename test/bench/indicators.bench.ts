@@ -20,7 +20,8 @@
  * builds the tables the queries read),
  * BENCH_DATABASE_URL (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test),
  * BENCH_SQLITE_FILE (keep the SQLite year in this file, and reuse it when it already holds events:
- * the year of 200 establishments takes minutes to write).
+ * the year of 200 establishments takes minutes to write); BENCH_PG_SCHEMA the same for PostgreSQL
+ * (a schema kept after the run, reused when it holds events).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -28,7 +29,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { CommandRunner, systemClock, type Clock } from '#ruche/platform';
 import { PostgresEventStore, SqliteEventStore, type EventStore } from '#ruche/eventstore';
-import { openPostgresDatabase, openSqliteDatabase, ProjectionRunner, type SqlDatabase } from '#ruche/projections';
+import { createProjectionTables, openPostgresDatabase, openSqliteDatabase, ProjectionRunner, type SqlDatabase } from '#ruche/projections';
 import { SpaceAccess, spacesProjection } from '#ruche/spaces/nest';
 import {
   AcademyIndicatorsHandler,
@@ -60,6 +61,7 @@ const SAMPLES = int('BENCH_SAMPLES', 100);
 const WITH_RUNNER = process.env.BENCH_RUNNER !== '0';
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'sqlite,postgres').split(',').map((b) => b.trim()) as Backend[];
 const KEPT_SQLITE_FILE = process.env.BENCH_SQLITE_FILE;
+const KEPT_PG_SCHEMA = process.env.BENCH_PG_SCHEMA;
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TARGETS = { sqlite: 50_000, postgres: 20_000, academyP95: 50, seriesP95: 10 };
 /** The year's queries run as of 1 July, its whole span closed. */
@@ -104,9 +106,13 @@ async function open(backend: Backend): Promise<Subject> {
     const db = openSqliteDatabase({ filename });
     return { store, db, dispose: async () => (await db.close(), await store.close(), rmSync(dir, { recursive: true, force: true })) };
   }
-  const schema = `bench_ind_${process.pid}_${Date.now().toString(36)}`;
+  const schema = KEPT_PG_SCHEMA ?? `bench_ind_${process.pid}_${Date.now().toString(36)}`;
   const store = await PostgresEventStore.connect({ connectionString: POSTGRES_URL, schema });
   const db = await openPostgresDatabase({ connectionString: POSTGRES_URL, schema });
+  if (KEPT_PG_SCHEMA) {
+    const reused = (await store.headPosition()) > 0;
+    return { store, db, reused, dispose: async () => (await db.close(), await store.close()) };
+  }
   return {
     store,
     db,
@@ -183,7 +189,7 @@ async function batchReplay(subject: Subject, head: number, suffix: string): Prom
   const tables = Object.fromEntries(indicatorsProjection.tables.map((table) => [table, `${table}${suffix}`])) as Record<IndicatorTable, string>;
   await subject.db.transaction(async (tx) => {
     for (const table of Object.values(tables)) await tx.execute(`DROP TABLE IF EXISTS ${table}`);
-    await indicatorsProjection.createTables(tx, tables);
+    await createProjectionTables(indicatorsProjection, tx, tables);
     await tx.execute('CREATE TABLE IF NOT EXISTS bench_checkpoint (name TEXT PRIMARY KEY, position BIGINT NOT NULL)');
     await tx.execute(`INSERT INTO bench_checkpoint (name, position) VALUES ('indicators', 0) ON CONFLICT (name) DO UPDATE SET position = 0`);
   });
@@ -224,7 +230,7 @@ async function benchmark(backend: Backend, establishments: number): Promise<Resu
   try {
     const fillStarted = performance.now();
     const events = subject.reused ? await subject.store.headPosition() : await fill(subject.store, establishments);
-    if (subject.reused) log(`  reusing the year already in ${KEPT_SQLITE_FILE}`);
+    if (subject.reused) log(`  reusing the year already in ${backend === 'sqlite' ? KEPT_SQLITE_FILE : `schema ${KEPT_PG_SCHEMA}`}`);
     const fillSeconds = (performance.now() - fillStarted) / 1000;
     const head = await subject.store.headPosition();
     log(`  ${events.toLocaleString('en')} events in ${fillSeconds.toFixed(1)} s; reading them back (catch-up subscription)…`);

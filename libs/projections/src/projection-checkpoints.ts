@@ -1,5 +1,5 @@
 import type { SqlDatabase, SqlExecutor } from './sql-database.js';
-import { liveTables, type Projection } from './projection.js';
+import { createProjectionTables, liveTables, type Projection } from './projection.js';
 
 export type CheckpointStatus = 'running' | 'failed';
 
@@ -72,7 +72,7 @@ export async function initializeProjection(db: SqlDatabase, projection: Projecti
     if (inserted.rowCount === 0) return false;
     const live = liveTables(projection);
     for (const table of projection.tables) await tx.execute(`DROP TABLE IF EXISTS ${live[table]}`);
-    await projection.createTables(tx, live);
+    await createProjectionTables(projection, tx, live);
     return true;
   });
 }

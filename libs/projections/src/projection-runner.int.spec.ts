@@ -57,7 +57,7 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
     let db: SqlDatabase;
     const runners: ProjectionRunner[] = [];
 
-    const newRunner = (projections: Stats[], options: { batchSize?: number; rebuildBatchSize?: number; logger?: ProjectionLogger } = {}): ProjectionRunner => {
+    const newRunner = (projections: Stats[], options: { batchSize?: number; rebuildBatchSize?: number; stagedRebuildBatchSize?: number; logger?: ProjectionLogger } = {}): ProjectionRunner => {
       const runner = new ProjectionRunner({ store, db, projections, logger: recordingLogger(), recheckIntervalMs: 100, ...options });
       runners.push(runner);
       return runner;
@@ -264,7 +264,7 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
     it('rebuilds while appends go on and queries keep reading the old tables', async () => {
       const projection = streamStatsProjection({ prefix: 'busy' });
       await appendEvents(store, { count: 2000, streams: 9, prefix: 'busy' });
-      const runner = newRunner([projection], { batchSize: 100, rebuildBatchSize: 100 });
+      const runner = newRunner([projection], { batchSize: 100, rebuildBatchSize: 100, stagedRebuildBatchSize: 100 });
       await runner.start();
       expect(await runner.waitForPosition(await store.headPosition(), 20_000)).toBe(true);
       const applied = async (): Promise<number> =>

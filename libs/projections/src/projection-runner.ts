@@ -39,6 +39,11 @@ export interface ProjectionRunnerOptions {
    * fewer times; on SQLite a batch holds the file's write lock for its duration). Default 2000.
    */
   rebuildBatchSize?: number;
+  /**
+   * Events per batch of a rebuild replayed in a staging area (SQLite), which holds no lock on
+   * the read store: larger batches fold more rows in memory. Default 10,000.
+   */
+  stagedRebuildBatchSize?: number;
   logger?: ProjectionLogger;
   clock?: () => Date;
   /**
@@ -212,6 +217,7 @@ export class ProjectionRunner {
   private readonly feeds = new Map<string, Feed>();
   private readonly batchSize: number;
   private readonly rebuildBatchSize: number;
+  private readonly stagedRebuildBatchSize: number;
   private readonly logger: ProjectionLogger;
   private readonly clock: () => Date;
   private readonly recheckIntervalMs: number;
@@ -235,6 +241,7 @@ export class ProjectionRunner {
     this.db = options.db;
     this.batchSize = options.batchSize ?? 500;
     this.rebuildBatchSize = options.rebuildBatchSize ?? Math.max(this.batchSize, 2000);
+    this.stagedRebuildBatchSize = options.stagedRebuildBatchSize ?? Math.max(this.rebuildBatchSize, 10_000);
     this.logger = options.logger ?? consoleLogger;
     this.clock = options.clock ?? (() => new Date());
     this.recheckIntervalMs = options.recheckIntervalMs ?? 5000;
@@ -358,6 +365,7 @@ export class ProjectionRunner {
         store: this.store,
         projections: feeds.map((feed) => feed.projection),
         batchSize: this.rebuildBatchSize,
+        stagedBatchSize: this.stagedRebuildBatchSize,
         clock: this.clock,
         staleAfterMs: this.rebuildStaleAfterMs,
       },

@@ -23,8 +23,15 @@ export interface Projection<Table extends string = string> {
   readonly version: number;
   /** Logical names of the tables it owns (lower-case snake_case). */
   readonly tables: readonly Table[];
-  /** Creates its tables (and their indexes) under their physical names. */
+  /** Creates its tables (and the indexes `apply` reads through) under their physical names. */
   createTables(db: SqlExecutor, physical: PhysicalTables<Table>): Promise<void>;
+  /**
+   * Optional: creates the indexes that only queries read through, never `apply`. The read store
+   * always has them; a rebuild's staged replay goes without them (each one is a B-tree insert
+   * per row), and they are built once over the copied rows. An index `apply` does read through,
+   * put here, makes the replay slow, not wrong.
+   */
+  createQueryIndexes?(db: SqlExecutor, physical: PhysicalTables<Table>): Promise<void>;
   /** Writes the read model for one event; events it does not care about are ignored. */
   apply(event: RecordedEvent, tx: SqlExecutor, physical: PhysicalTables<Table>): Promise<void>;
   /**
@@ -38,6 +45,16 @@ export interface Projection<Table extends string = string> {
 
 /** Shadow tables are named `<table>__r<generation>`, the generation their swap will give the checkpoint. */
 export const SHADOW_INFIX = '__r';
+
+/** Creates a projection's tables with every index, queries' included: the read store's shape. */
+export async function createProjectionTables<Table extends string>(
+  projection: Projection<Table>,
+  db: SqlExecutor,
+  physical: PhysicalTables<Table>,
+): Promise<void> {
+  await projection.createTables(db, physical);
+  await projection.createQueryIndexes?.(db, physical);
+}
 /** Room left in a table's name for its shadow's suffix: generations up to 10^8. */
 const SHADOW_SUFFIX_LENGTH = SHADOW_INFIX.length + 8;
 

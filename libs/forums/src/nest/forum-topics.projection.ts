@@ -38,9 +38,6 @@ export const forumTopicsProjection: Projection<ForumTopicsTables> = {
        )`,
     );
     await db.execute(
-      `CREATE INDEX IF NOT EXISTS ${t.forum_topics}_by_space_latest ON ${t.forum_topics} (space_id, pinned, last_activity_at, id)`,
-    );
-    await db.execute(
       `CREATE TABLE IF NOT EXISTS ${t.forum_topic_tags} (
          topic_id TEXT NOT NULL,
          tag TEXT NOT NULL,
@@ -48,7 +45,6 @@ export const forumTopicsProjection: Projection<ForumTopicsTables> = {
          PRIMARY KEY (topic_id, tag)
        )`,
     );
-    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.forum_topic_tags}_by_space_tag ON ${t.forum_topic_tags} (space_id, tag)`);
     await db.execute(
       `CREATE TABLE IF NOT EXISTS ${t.forum_reads} (
          topic_id TEXT NOT NULL,
@@ -57,6 +53,13 @@ export const forumTopicsProjection: Projection<ForumTopicsTables> = {
          PRIMARY KEY (topic_id, user_id)
        )`,
     );
+  },
+  /** Indexes only queries read through (see Projection.createQueryIndexes). */
+  async createQueryIndexes(db: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
+    await db.execute(
+      `CREATE INDEX IF NOT EXISTS ${t.forum_topics}_by_space_latest ON ${t.forum_topics} (space_id, pinned, last_activity_at, id)`,
+    );
+    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.forum_topic_tags}_by_space_tag ON ${t.forum_topic_tags} (space_id, tag)`);
     await db.execute(`CREATE INDEX IF NOT EXISTS ${t.forum_reads}_by_user ON ${t.forum_reads} (user_id)`);
   },
   /** The same tables as `apply` one event at a time, topics folded in memory (see the batch file). */

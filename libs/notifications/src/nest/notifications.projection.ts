@@ -60,8 +60,6 @@ export const notificationsProjection: Projection<NotificationsTables> = {
          position BIGINT NOT NULL
        )`,
     );
-    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.notifications}_by_user ON ${t.notifications} (user_id, position, id)`);
-    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.notifications}_by_position ON ${t.notifications} (position)`);
     await db.execute(`CREATE INDEX IF NOT EXISTS ${t.notifications}_by_post ON ${t.notifications} (post_id)`);
     await db.execute(`CREATE TABLE IF NOT EXISTS ${t.notification_marks} (user_id TEXT PRIMARY KEY, read_up_to BIGINT NOT NULL)`);
     await db.execute(`CREATE TABLE IF NOT EXISTS ${t.notification_spaces} (space_id TEXT PRIMARY KEY, visibility TEXT NOT NULL)`);
@@ -102,6 +100,11 @@ export const notificationsProjection: Projection<NotificationsTables> = {
          PRIMARY KEY (post_id, user_id)
        )`,
     );
+  },
+  /** Indexes only queries read through (see Projection.createQueryIndexes). */
+  async createQueryIndexes(db: SqlExecutor, t: PhysicalTables<NotificationsTables>): Promise<void> {
+    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.notifications}_by_user ON ${t.notifications} (user_id, position, id)`);
+    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.notifications}_by_position ON ${t.notifications} (position)`);
   },
   applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<NotificationsTables>): Promise<void> {
     return applyNotificationsBatch(events, tx, t, (event, etx, et) => notificationsProjection.apply(event, etx, et));

@@ -38,6 +38,9 @@ export function countingProjection<Table extends string>(projection: Projection<
       await projection.createTables(db, own(physical));
       await db.execute(`CREATE TABLE ${physical[applyLog]} (projection TEXT NOT NULL, position BIGINT NOT NULL)`);
     },
+    ...(projection.createQueryIndexes
+      ? { createQueryIndexes: (db: SqlExecutor, physical: PhysicalTables) => projection.createQueryIndexes!(db, own(physical)) }
+      : {}),
     async apply(event, tx, physical) {
       await projection.apply(event, tx, own(physical));
       await tx.execute(`INSERT INTO ${physical[applyLog]} (projection, position) VALUES ($1, $2)`, [

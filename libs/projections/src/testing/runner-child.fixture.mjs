@@ -25,6 +25,7 @@ const runner = new ProjectionRunner({
   projections: [streamStatsProjection(projection)],
   batchSize,
   rebuildBatchSize: batchSize,
+  stagedRebuildBatchSize: batchSize,
   logger: { log: () => undefined, warn: (m) => console.error(m), error: (m) => console.error(m) },
 });
 
