@@ -43,7 +43,7 @@ const EMPTY_ON_THIS_HISTORY = [
 ];
 
 /** Projections that must write a batch at a time (applyBatch): those most of the log's events reach. */
-const BATCHING_PROJECTIONS = ['forum_posts', 'forum_topics', 'indicators', 'notifications', 'search'];
+const BATCHING_PROJECTIONS = ['documents', 'forum_posts', 'forum_topics', 'indicators', 'notifications', 'search'];
 
 const fixture = new URL('./support/app-projections-runner.fixture.mjs', import.meta.url).pathname;
 const pg = await postgresService();

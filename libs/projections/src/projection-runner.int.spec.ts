@@ -9,6 +9,7 @@ import {
   type ProjectionLogger,
   type RebuildProgress,
   type SqlDatabase,
+  type SqlExecutor,
 } from '#ruche/projections';
 import { streamStatsProjection } from './testing/stream-stats.projection.js';
 import { tableDigest } from './testing/table-digest.js';
@@ -18,6 +19,18 @@ const postgres = await postgresService();
 const T = 60_000;
 
 type Stats = ReturnType<typeof streamStatsProjection>;
+
+/** The stream-stats projection with one index only queries use (`<prefix>_events…_by_type`). */
+function withQueryIndex(prefix: string): Stats {
+  const base = streamStatsProjection({ prefix });
+  return {
+    ...base,
+    async createQueryIndexes(db: SqlExecutor, tables: Readonly<Record<string, string>>) {
+      const events = tables[base.tableNames.events]!;
+      await db.execute(`CREATE INDEX ${events}_by_type ON ${events} (type, position)`);
+    },
+  };
+}
 
 /** Collects what the runner logs, so that a test can assert a failure was not swallowed. */
 function recordingLogger(): ProjectionLogger & { errors: string[] } {
@@ -387,6 +400,50 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
       expect((await tableNames(db, backend)).filter(isShadowTable)).toEqual([]);
       await runner.rebuild('aborted');
       expect(await digest(db, projection)).toBe(before);
+    }, T);
+
+    it('builds the indexes only queries use after the replay, not during it, and keeps them through rebuilds', async () => {
+      const projection = withQueryIndex('queried');
+      await appendEvents(store, { count: 300, streams: 4, prefix: 'queried' });
+      const runner = newRunner([projection], { rebuildBatchSize: 50, stagedRebuildBatchSize: 50 });
+      await runner.start();
+      expect(await runner.waitForPosition(await store.headPosition(), 20_000)).toBe(true);
+      const queryIndexes = async (): Promise<string[]> => (await tableNames(db, backend)).filter((name) => /^queried_events.*_by_type$/.test(name));
+      // The read store has it from the start.
+      expect(await queryIndexes()).toEqual(['queried_events_by_type']);
+      await runner.stop();
+
+      const result = await runner.rebuild('queried');
+      // After the swap, one index of that kind, named for the generation that built it.
+      expect(await queryIndexes()).toEqual([`queried_events__r${result.generation}_by_type`]);
+      const digestBefore = await digest(db, projection);
+      await runner.rebuild('queried', { staging: false });
+      expect(await digest(db, projection)).toBe(digestBefore);
+      expect(await queryIndexes()).toEqual([`queried_events__r${result.generation + 1}_by_type`]);
+    }, T);
+
+    it('replays without the query indexes: none on the shadow tables while the replay runs', async () => {
+      const projection = withQueryIndex('unindexed');
+      await appendEvents(store, { count: 200, streams: 4, prefix: 'unindexed' });
+      const runner = newRunner([projection], { rebuildBatchSize: 50, stagedRebuildBatchSize: 50 });
+      const looks: Promise<string[]>[] = [];
+      const phases: string[] = [];
+      await runner.rebuild('unindexed', {
+        staging: false,
+        onProgress: (progress) => {
+          phases.push(progress.phase);
+          if (progress.phase === 'replay' && progress.position > 0) looks.push(tableNames(db, backend));
+        },
+      });
+      expect(phases).toContain('index');
+      expect(phases.indexOf('index')).toBeGreaterThan(phases.lastIndexOf('replay'));
+      const seen = await Promise.all(looks);
+      expect(seen.length).toBeGreaterThan(2);
+      // The shadow's events table was there all along, its query index was not.
+      for (const names of seen) {
+        expect(names.some((name) => /^unindexed_events__r[0-9]+$/.test(name))).toBe(true);
+        expect(names.filter((name) => /^unindexed_events__r[0-9]+_by_type$/.test(name))).toEqual([]);
+      }
     }, T);
 
     it('rebuilds on start a projection whose version changed', async () => {

@@ -76,6 +76,29 @@ export const documentsProjection: Projection<DocumentsTables> = {
        )`,
     );
   },
+  /**
+   * Consultations, most of a year's document events, are summed per document and written once per
+   * batch; every other event is applied in order by `apply`. Only a creation could see a view
+   * counter move (from nothing to 0), so pending views are written before each one.
+   */
+  async applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<DocumentsTables>): Promise<void> {
+    let views = new Map<string, number>();
+    const flush = async (): Promise<void> => {
+      for (const [documentId, count] of views) {
+        await tx.execute(`UPDATE ${t.documents} SET views = views + $2 WHERE id = $1`, [documentId, count]);
+      }
+      views = new Map();
+    };
+    for (const event of events) {
+      if (event.type === 'DocumentRead' && isDocumentEvent(event)) {
+        views.set(event.data.documentId, (views.get(event.data.documentId) ?? 0) + 1);
+        continue;
+      }
+      if (event.type === 'DocumentCreated' && views.size > 0) await flush();
+      await documentsProjection.apply(event, tx, t);
+    }
+    await flush();
+  },
   async apply(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<DocumentsTables>): Promise<void> {
     if (!isDocumentEvent(recorded)) return;
     const event = recorded;

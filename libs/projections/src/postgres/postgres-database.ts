@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { ExecuteResult, SqlDatabase, SqlExecutor, SqlValue, TransactionOptions } from '../sql-database.js';
 import { assertIdentifier } from '../sql-database.js';
@@ -29,6 +30,33 @@ function bindable(value: SqlValue): string | number | null {
 }
 
 const bindAll = (params: readonly SqlValue[]): (string | number | null)[] => params.map(bindable);
+
+/** Statement texts seen so far, by how often (bounded: emptied when full). */
+const seen = new Map<string, number>();
+const names = new Map<string, string>();
+const SEEN_LIMIT = 4096;
+
+/**
+ * A statement with parameters that comes back (projections' multi-row writes and lookups, the
+ * queries' handlers) runs as a named prepared statement: the server parses and plans it once per
+ * connection instead of at every call, which costs more than the execution for a 512-row insert.
+ * A text seen once goes unnamed, so that one-off texts do not pile up on the server.
+ */
+function statement(sql: string, params: readonly SqlValue[]): pg.QueryConfig {
+  const values = bindAll(params);
+  if (values.length === 0) return { text: sql, values };
+  let name = names.get(sql);
+  if (name === undefined) {
+    const count = (seen.get(sql) ?? 0) + 1;
+    if (seen.size >= SEEN_LIMIT) seen.clear();
+    seen.set(sql, count);
+    if (count < 2) return { text: sql, values };
+    name = `ruche_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
+    if (names.size >= SEEN_LIMIT) names.clear();
+    names.set(sql, name);
+  }
+  return { name, text: sql, values };
+}
 
 /** The read store on PostgreSQL: a pool whose connections all use `schema` as their search_path. */
 export class PostgresDatabase implements SqlDatabase {
@@ -66,7 +94,7 @@ export class PostgresDatabase implements SqlDatabase {
 
   async query<T extends object>(sql: string, params: readonly SqlValue[] = []): Promise<T[]> {
     this.assertOutsideTransaction();
-    return (await this.pool.query(sql, bindAll(params))).rows as T[];
+    return (await this.pool.query(statement(sql, params))).rows as T[];
   }
 
   async queryOne<T extends object>(sql: string, params: readonly SqlValue[] = []): Promise<T | undefined> {
@@ -75,7 +103,7 @@ export class PostgresDatabase implements SqlDatabase {
 
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<ExecuteResult> {
     this.assertOutsideTransaction();
-    return { rowCount: (await this.pool.query(sql, bindAll(params))).rowCount ?? 0 };
+    return { rowCount: (await this.pool.query(statement(sql, params))).rowCount ?? 0 };
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
@@ -88,14 +116,14 @@ export class PostgresDatabase implements SqlDatabase {
     const tx: SqlExecutor = {
       async query<R extends object>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> {
         guard();
-        return (await client.query(sql, bindAll(params))).rows as R[];
+        return (await client.query(statement(sql, params))).rows as R[];
       },
       async queryOne<R extends object>(sql: string, params: readonly SqlValue[] = []): Promise<R | undefined> {
         return (await tx.query<R>(sql, params))[0];
       },
       async execute(sql: string, params: readonly SqlValue[] = []): Promise<ExecuteResult> {
         guard();
-        return { rowCount: (await client.query(sql, bindAll(params))).rowCount ?? 0 };
+        return { rowCount: (await client.query(statement(sql, params))).rowCount ?? 0 };
       },
     };
     let broken: Error | undefined;
