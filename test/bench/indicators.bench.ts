@@ -16,6 +16,7 @@
  *
  * Environment: BENCH_ESTABLISHMENTS (default 20), BENCH_BACKENDS (sqlite,postgres),
  * BENCH_PG_ESTABLISHMENTS (default: the same), BENCH_SAMPLES (query samples, default 100),
+ * BENCH_WARMUP (runs of each query before its samples, default 100),
  * BENCH_RUNNER=0 (skip the runner's one-event-at-a-time rebuild; the applyBatch replay then
  * builds the tables the queries read),
  * BENCH_DATABASE_URL (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test),
@@ -211,8 +212,15 @@ async function batchReplay(subject: Subject, head: number, suffix: string): Prom
   return count / ((performance.now() - started) / 1000);
 }
 
+/**
+ * Runs before the timed samples: the queries of a server that has answered this one 100 times.
+ * PostgreSQL settles a prepared statement's plan per connection (custom plans for its first five
+ * executions there), and one indicators answer runs about a dozen statements over a pool of 10.
+ */
+const WARMUP = int('BENCH_WARMUP', 100);
+
 async function timed(samples: number, run: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
-  for (let i = 0; i < Math.min(5, samples); i++) await run();
+  for (let i = 0; i < WARMUP; i++) await run();
   const times: number[] = [];
   for (let i = 0; i < samples; i++) {
     const started = performance.now();
@@ -318,7 +326,7 @@ for (const backend of BACKENDS) {
 
 const lines = [
   '',
-  `Indicators on a generated school year (${os.cpus().length} cores, ${SAMPLES} samples per query)`,
+  `Indicators on a generated school year (${os.cpus().length} cores, ${SAMPLES} samples per query after ${WARMUP} warm-up runs)`,
   '| store | establishments | events | catch-up read (events/s) | rebuild of all the app\'s projections together through the runner (events/s) | rebuild / read | applyBatch, pages of 1,000 (events/s) | académie by establishment, year (p50 / p95) | space daily series, 30 days + 30 before (p50 / p95) | space monthly series, year (p50 / p95) |',
   '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...results.map(

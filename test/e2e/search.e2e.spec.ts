@@ -389,8 +389,12 @@ describe.each(kinds)('search end to end (%s)', (kind) => {
         const after = await answers();
         // Ranks may differ by float noise of a fresh index; hits, order and excerpts may not.
         expect(after.map((a) => a.items)).toEqual(before.map((b) => b.items));
-        // The swap left nothing of the shadow behind: FTS5's own tables went with its virtual table.
-        expect(await searchObjects()).toEqual(objectsBefore);
+        // The swap left nothing of the shadow behind: FTS5's own tables went with its virtual table;
+        // the same tables and indexes are there (indexes keep the generation that built them).
+        const objectsAfter = await searchObjects();
+        const withoutGeneration = (names: string[]): string[] => names.map((name) => name.replace(/__r[0-9]+(?=_|$)/, '')).sort();
+        expect(objectsAfter.filter((name) => /__r[0-9]+$/.test(name))).toEqual([]);
+        expect(withoutGeneration(objectsAfter)).toEqual(withoutGeneration(objectsBefore));
       }
 
       const word = uniqueWord();

@@ -99,12 +99,17 @@ export class RebuildFailedError extends Error {
  * the only coordination, so it works the same on SQLite and PostgreSQL:
  *
  * 1. Claim: `rebuild_owner` is set to a fresh token (refused while another rebuild's heartbeat
- *    is fresh), and empty shadow tables `<table>__r<generation + 1>` are created.
+ *    is fresh), and empty shadow tables `<table>__r<generation + 1>` are created, without the
+ *    indexes only queries use (Projection.createQueryIndexes).
  * 2. Replay: the log is read from 0 in batches, each applied to the shadow tables in one
  *    transaction that also records the rebuild's progress and heartbeat, and checks that the
  *    token still owns the claim. Meanwhile live runners go on writing the live tables, and
- *    queries keep reading them.
- * 3. Swap, once the shadow has caught up with the head: one transaction locks the checkpoint
+ *    queries keep reading them. Where the read store offers a staging area (SQLite), the
+ *    batches go there instead (the claim is checked in a transaction of its own after each),
+ *    and its tables are then copied into the shadow tables (phase `copy`).
+ * 3. Index: the query indexes are built on the shadow tables; then the shadow catches up with
+ *    the live checkpoints, batch by batch.
+ * 4. Swap, once the shadow has caught up with the head: one transaction locks the checkpoint
  *    row, applies to the shadow whatever the live runner applied since (so a checkpoint never
  *    goes backwards), bumps the checkpoint's `generation`, sets its position to the shadow's,
  *    drops the live tables and renames the shadow ones in (their indexes keep their names, whose
