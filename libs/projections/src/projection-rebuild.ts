@@ -4,6 +4,9 @@ import type { SqlDatabase, SqlExecutor, StagingArea } from './sql-database.js';
 import { initializeProjection, loadCheckpoint } from './projection-checkpoints.js';
 import { liveTables, shadowTables, type PhysicalTables, type Projection } from './projection.js';
 
+/** Shadow tables' suffix before they were named after their generation (`<table>__rebuild`). */
+const LEGACY_SHADOW_SUFFIX = '__rebuild';
+
 export interface RebuildProgress {
   /**
    * copy: the replay is done in a staging area, whose rows are being copied in; index: the
@@ -363,7 +366,11 @@ async function claim(context: RebuildContext, token: string, now: string, force:
     // left tables of these names (dropped here), and no live index carries it yet.
     const { generation } = (await loadCheckpoint(tx, projection.name))!;
     const shadow = shadowTables(projection, generation + 1);
-    for (const table of projection.tables) await tx.execute(`DROP TABLE IF EXISTS ${shadow[table]}`);
+    for (const table of projection.tables) {
+      await tx.execute(`DROP TABLE IF EXISTS ${shadow[table]}`);
+      // What a rebuild that died before shadow names carried a generation left behind.
+      await tx.execute(`DROP TABLE IF EXISTS ${table}${LEGACY_SHADOW_SUFFIX}`);
+    }
     // Without the indexes only queries use: the rebuild builds them once the rows are in.
     await projection.createTables(tx, shadow);
     return shadow;

@@ -422,6 +422,18 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
       expect(await queryIndexes()).toEqual([`queried_events__r${result.generation + 1}_by_type`]);
     }, T);
 
+    it('drops the shadow tables a rebuild left under the names used before generations', async () => {
+      const projection = streamStatsProjection({ prefix: 'legacy' });
+      await appendEvents(store, { count: 20, streams: 2, prefix: 'legacy' });
+      const runner = newRunner([projection]);
+      await runner.start();
+      await runner.stop();
+      for (const table of projection.tables) await db.execute(`CREATE TABLE ${table}__rebuild (leftover INTEGER)`);
+      await runner.rebuild('legacy');
+      expect((await tableNames(db, backend)).filter((name) => name.startsWith('legacy_') && name.includes('__rebuild'))).toEqual([]);
+      await expectExactlyOnce(db, store, projection);
+    }, T);
+
     it('replays without the query indexes: none on the shadow tables while the replay runs', async () => {
       const projection = withQueryIndex('unindexed');
       await appendEvents(store, { count: 200, streams: 4, prefix: 'unindexed' });
