@@ -27,7 +27,9 @@ export interface SqliteDatabaseOptions {
   cacheSizeMiB?: number;
 }
 
-type Binding = Record<number, string | number | bigint | null>;
+type Bound = string | number | bigint | null;
+/** Values by number (`?NNN`), or in order (plain `?`, see translatePlaceholders). */
+type Binding = Record<number, Bound> | Bound[];
 
 const STATEMENT_CACHE_SIZE = 256;
 
@@ -46,7 +48,7 @@ export class SqliteDatabase implements SqlDatabase {
   readonly dialect = 'sqlite' as const;
   private readonly lock = new SerialLock();
   private readonly inTransaction = new AsyncLocalStorage<boolean>();
-  private readonly statements = new Map<string, { statement: Sqlite.Statement; parameterCount: number }>();
+  private readonly statements = new Map<string, { statement: Sqlite.Statement; parameterCount: number; positional: boolean }>();
   private closed = false;
   /** A staging area after a failed transaction (see runStaged). */
   private broken: Error | undefined;
@@ -300,17 +302,17 @@ export class SqliteDatabase implements SqlDatabase {
 
   private all<T>(sql: string, params: readonly SqlValue[]): T[] {
     const [statement, binding] = this.prepare(sql, params);
-    return (binding ? statement.all(binding) : statement.all()) as T[];
+    return (binding === undefined ? statement.all() : Array.isArray(binding) ? statement.all(...binding) : statement.all(binding)) as T[];
   }
 
   private get<T>(sql: string, params: readonly SqlValue[]): T | undefined {
     const [statement, binding] = this.prepare(sql, params);
-    return (binding ? statement.get(binding) : statement.get()) as T | undefined;
+    return (binding === undefined ? statement.get() : Array.isArray(binding) ? statement.get(...binding) : statement.get(binding)) as T | undefined;
   }
 
   private run(sql: string, params: readonly SqlValue[]): ExecuteResult {
     const [statement, binding] = this.prepare(sql, params);
-    const info = binding ? statement.run(binding) : statement.run();
+    const info = binding === undefined ? statement.run() : Array.isArray(binding) ? statement.run(...binding) : statement.run(binding);
     return { rowCount: info.changes };
   }
 
@@ -322,7 +324,7 @@ export class SqliteDatabase implements SqlDatabase {
       this.statements.delete(sql);
     } else {
       const translated = translatePlaceholders(sql);
-      cached = { statement: this.db.prepare(translated.sql), parameterCount: translated.parameterCount };
+      cached = { statement: this.db.prepare(translated.sql), parameterCount: translated.parameterCount, positional: translated.positional };
       if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!);
     }
     this.statements.set(sql, cached);
@@ -330,7 +332,8 @@ export class SqliteDatabase implements SqlDatabase {
       throw new Error(`Statement expects ${cached.parameterCount} parameters, got ${params.length}: ${sql}`);
     }
     if (params.length === 0) return [cached.statement, undefined];
-    const binding: Binding = {};
+    if (cached.positional) return [cached.statement, params.map(bindable)];
+    const binding: Record<number, Bound> = {};
     params.forEach((value, index) => {
       binding[index + 1] = bindable(value);
     });
