@@ -422,15 +422,21 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
       expect(await queryIndexes()).toEqual([`queried_events__r${result.generation + 1}_by_type`]);
     }, T);
 
-    it('drops the shadow tables a rebuild left under the names used before generations', async () => {
+    it('drops the shadow tables a rebuild left under the names used before generations, and the tables a swap set aside', async () => {
       const projection = streamStatsProjection({ prefix: 'legacy' });
       await appendEvents(store, { count: 20, streams: 2, prefix: 'legacy' });
       const runner = newRunner([projection]);
       await runner.start();
       await runner.stop();
       for (const table of projection.tables) await db.execute(`CREATE TABLE ${table}__rebuild (leftover INTEGER)`);
-      await runner.rebuild('legacy');
+      const first = await runner.rebuild('legacy');
       expect((await tableNames(db, backend)).filter((name) => name.startsWith('legacy_') && name.includes('__rebuild'))).toEqual([]);
+      // The swap set the live tables aside and dropped them after it: none left.
+      expect((await tableNames(db, backend)).filter((name) => /__o[0-9]+$/.test(name))).toEqual([]);
+      // Tables a swap set aside and whose process died before dropping them go at the next claim.
+      for (const table of projection.tables) await db.execute(`CREATE TABLE ${table}__o${first.generation - 1} (leftover INTEGER)`);
+      await runner.rebuild('legacy');
+      expect((await tableNames(db, backend)).filter((name) => /__o[0-9]+$/.test(name))).toEqual([]);
       await expectExactlyOnce(db, store, projection);
     }, T);
 
