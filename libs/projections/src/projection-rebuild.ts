@@ -115,8 +115,9 @@ export class RebuildFailedError extends Error {
  * 4. Swap, once the shadow has caught up with the head: one transaction locks the checkpoint
  *    row, applies to the shadow whatever the live runner applied since (so a checkpoint never
  *    goes backwards), bumps the checkpoint's `generation`, sets its position to the shadow's,
- *    drops the live tables and renames the shadow ones in (their indexes keep their names, whose
- *    generation the next rebuild's shadow does not reuse).
+ *    renames the live tables aside (`<table>__o<generation>`, dropped once the swap committed)
+ *    and the shadow ones in (their indexes keep their names, whose generation the next
+ *    rebuild's shadow does not reuse).
  *    Every live runner's batch transaction starts by moving the checkpoint *only if its
  *    generation and position are the ones it holds*: on PostgreSQL that statement waits for
  *    the swap's row lock, then matches nothing; on SQLite the transactions are serialised by the

@@ -234,32 +234,34 @@ export class FiguresReader {
       );
     }
     const { months, edges } = monthsAndEdges(span);
-    const parts: string[] = [];
     const masks = yearMasks(months);
     const active = masks.map(([year, mask]) => `(y.year = ${p.add(year)} AND (y.months & ${p.add(mask)}) <> 0)`).join(' OR ');
-    if (masks.length > 0) {
-      parts.push(
-        `SELECT ${grouping.key} AS key, y.kind AS kind, y.user_id AS user_id
-           FROM ind_people_years y ${joinSpaces(request, 'y')}
-          WHERE ${selection.where} AND (${active})`,
-      );
-    }
-    for (const edge of edges) {
-      parts.push(
-        `SELECT ${grouping.key} AS key, d.kind AS kind, d.user_id AS user_id
-           FROM ind_people_days d ${joinSpaces(request, 'd')}
-          WHERE ${selection.where} AND d.day >= ${p.add(edge.from)} AND d.day <= ${p.add(edge.to)}`,
-      );
-    }
-    // Whole months only (the usual span): one flat query, which the académie's totals answer from
-    // the covering index on (kind, user_id) without a sort.
-    const sql =
-      edges.length === 0 && masks.length > 0
-        ? `SELECT ${grouping.key} AS key, y.kind AS kind, COUNT(DISTINCT y.user_id) AS n
+    let sql: string;
+    if (edges.length === 0 && masks.length > 0) {
+      // Whole months only (the usual span): one flat query, which the académie's totals answer
+      // from the covering index on (kind, user_id) without a sort.
+      sql = `SELECT ${grouping.key} AS key, y.kind AS kind, COUNT(DISTINCT y.user_id) AS n
+               FROM ind_people_years y ${joinSpaces(request, 'y')}
+              WHERE ${selection.where} AND (${active})
+              ${groupBy(grouping, 'y.kind')}`;
+    } else {
+      const parts: string[] = [];
+      if (masks.length > 0) {
+        parts.push(
+          `SELECT ${grouping.key} AS key, y.kind AS kind, y.user_id AS user_id
              FROM ind_people_years y ${joinSpaces(request, 'y')}
-            WHERE ${selection.where} AND (${active})
-            ${groupBy(grouping, 'y.kind')}`
-        : `SELECT x.key AS key, x.kind AS kind, COUNT(DISTINCT x.user_id) AS n FROM (${parts.join(' UNION ALL ')}) x GROUP BY x.key, x.kind`;
+            WHERE ${selection.where} AND (${active})`,
+        );
+      }
+      for (const edge of edges) {
+        parts.push(
+          `SELECT ${grouping.key} AS key, d.kind AS kind, d.user_id AS user_id
+             FROM ind_people_days d ${joinSpaces(request, 'd')}
+            WHERE ${selection.where} AND d.day >= ${p.add(edge.from)} AND d.day <= ${p.add(edge.to)}`,
+        );
+      }
+      sql = `SELECT x.key AS key, x.kind AS kind, COUNT(DISTINCT x.user_id) AS n FROM (${parts.join(' UNION ALL ')}) x GROUP BY x.key, x.kind`;
+    }
     const rows = await this.db.query<{ key: string; kind: string; n: number }>(sql, p.values);
     return rows.map((row) => ({ ...row, period: null }));
   }

@@ -292,10 +292,15 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   async close(): Promise<void> {
+    await this.closeStaged(true);
+  }
+
+  /** Closes; a staging file's one transaction is committed when `keep`, else thrown away. */
+  async closeStaged(keep: boolean): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.lock.run(() => {
-      if (this.scratch && this.db.inTransaction) this.db.exec(this.broken ? 'ROLLBACK' : 'COMMIT');
+      if (this.scratch && this.db.inTransaction) this.db.exec(keep && !this.broken ? 'COMMIT' : 'ROLLBACK');
       this.db.close();
     });
   }
@@ -388,7 +393,8 @@ class SqliteStagingArea implements StagingArea {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await this.db.close();
+    // Not copied (a failure, an abort): its pages are not worth writing out to a file deleted next.
+    await this.db.closeStaged(false);
     rmSync(this.file, { force: true });
   }
 }
