@@ -1,3 +1,4 @@
+import postgres from 'pg';
 import { v7 as uuidv7 } from 'uuid';
 import {
   type AppendResult,
@@ -12,7 +13,7 @@ const pg = await postgresService();
 
 const stream = (category = 'space'): string => `${category}-${uuidv7()}`;
 const tick = (n: number, id?: string) => ({ id, type: 'Ticked', data: { n } });
-const CURRENT_MARKER = /^ruche-es append function v1 [0-9a-f]{16}$/;
+const CURRENT_MARKER = /^ruche-es append function v2 [0-9a-f]{16}$/;
 const SIGNATURE = 'text[], bigint[], integer[], uuid[], text[], text[], text[], text[], uuid[]';
 
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
@@ -335,6 +336,49 @@ pg.describe('PostgresEventStore: the append function (fast path) and its fallbac
       }
     });
   });
+
+  it('keeps to its indexes in a session whose plan was made on empty tables, without statistics', async () => {
+    // A generic plan is kept per session until the tables' statistics change; with autovacuum
+    // off (or not run yet) a plan made on empty tables scanned the whole log on every append.
+    const fresh = uniqueSchema('es_pg_fast_plan');
+    await connect({ schema: fresh }); // installs the schema and the function
+    const client = new postgres.Client({ connectionString: testDatabaseUrl });
+    await client.connect();
+    try {
+      const append = (streamName: string, count: number) =>
+        client.query(`SELECT "${fresh}".es_append_fast($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [
+          [streamName],
+          [-1],
+          [count],
+          Array.from({ length: count }, () => uuidv7()),
+          Array.from({ length: count }, () => 'Ticked'),
+          Array.from({ length: count }, (_, n) => JSON.stringify({ n, text: 'x'.repeat(200) })),
+          Array.from({ length: count }, () => '{}'),
+          [streamName],
+          [uuidv7()],
+        ]);
+      // The session's plan is made now, on empty tables (the first calls), then the log grows.
+      for (let i = 0; i < 10; i++) await append(`plan-${i}`, 1);
+      for (let i = 0; i < 20; i++) await append(`bulk-${i % 4}`, 1000);
+      const seqScans = async (): Promise<number> => {
+        await client.query('SELECT pg_stat_force_next_flush()');
+        const { rows } = await client.query<{ scans: string }>(
+          `SELECT coalesce(sum(seq_scan), 0) AS scans FROM pg_stat_user_tables WHERE schemaname = $1 AND relname IN ('es_events', 'es_streams')`,
+          [fresh],
+        );
+        return Number(rows[0]!.scans);
+      };
+      const before = await seqScans();
+      for (let i = 0; i < 50; i++) await append(`after-${i % 5}`, 2);
+      expect(await seqScans()).toBe(before);
+      const { rows } = await client.query<{ n: string }>(`SELECT count(*) AS n FROM "${fresh}".es_events`);
+      expect(Number(rows[0]!.n)).toBe(10 + 20 * 1000 + 50 * 2);
+    } finally {
+      await client.end();
+      await Promise.all(open.splice(1).map((s) => s.close()));
+      await dropSchema(testDatabaseUrl, fresh);
+    }
+  }, 60_000);
 
   it('under a default isolation other than READ COMMITTED, two processes still read under the lock', async () => {
     const url = new URL(testDatabaseUrl);
