@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DOCUMENT_EVENT_SCHEMA_VERSIONS, documentEventTypes } from '#ruche/documents';
 import type { EventStore } from '#ruche/eventstore';
@@ -8,7 +10,7 @@ import { FAQ_EVENT_SCHEMA_VERSIONS, faqEventTypes } from '#ruche/faq';
 import { TOPIC_EVENT_SCHEMA_VERSIONS, topicEventTypes } from '#ruche/forums';
 import { ESTABLISHMENT_EVENT_SCHEMA_VERSIONS } from '#ruche/indicators';
 import { NOTIFICATION_KINDS } from '#ruche/notifications';
-import { ProjectionRunner, type Projection, type SqlDatabase, type SqlDialect } from '#ruche/projections';
+import { ProjectionRunner, type Projection, type RebuildResult, type SqlDatabase, type SqlDialect } from '#ruche/projections';
 import { appProjections as serverProjections } from '../../apps/api/src/app-projections.js';
 import { syntheticHistory } from '../../seeds/synthetic-history.js';
 import {
@@ -46,6 +48,7 @@ const EMPTY_ON_THIS_HISTORY = [
 const BATCHING_PROJECTIONS = ['documents', 'forum_posts', 'forum_topics', 'indicators', 'notifications', 'search'];
 
 const fixture = new URL('./support/app-projections-runner.fixture.mjs', import.meta.url).pathname;
+const rebuildFixture = new URL('./support/app-projections-rebuild.fixture.mjs', import.meta.url).pathname;
 const pg = await postgresService();
 const backends: Array<[string, () => TestBackend]> = [['SQLite', sqliteBackend]];
 if (pg.available) backends.push(['PostgreSQL', () => postgresBackend('readmodels')]);
@@ -238,6 +241,37 @@ function startRunner(backend: TestBackend, options: { killAt?: number; batchSize
   });
 }
 
+/**
+ * Rebuilds every projection in a child process on compiled code (replay threads load compiled
+ * modules), two threads (SQLite) or connections (PostgreSQL) side by side; answers its last line.
+ */
+async function rebuildInChild(backend: TestBackend, env: Record<string, string> = {}): Promise<string> {
+  const child = spawn(process.execPath, [rebuildFixture, JSON.stringify(backend.target)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, REPLAY_PARALLELISM: '2', ...env },
+  });
+  children.add(child);
+  let last = '';
+  createInterface({ input: child.stdout! }).on('line', (line) => (last = line));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  children.delete(child);
+  if (code !== 0) throw new Error(`rebuild child exited with ${code}: ${last}`);
+  return last;
+}
+
+/** Tables a rebuild leaves behind when it ends (shadows, tables set aside), and staging files. */
+async function rebuildLeftovers(backend: TestBackend, db: SqlDatabase): Promise<string[]> {
+  const tablesLeft =
+    db.dialect === 'sqlite'
+      ? await db.query<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND (name LIKE '%\\_\\_r%' ESCAPE '\\' OR name LIKE '%\\_\\_o%' ESCAPE '\\')`)
+      : await db.query<{ name: string }>(
+          `SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND (tablename LIKE '%\\_\\_r%' OR tablename LIKE '%\\_\\_o%')`,
+        );
+  const target = backend.target as { kind: string; filename?: string };
+  const files = target.kind === 'sqlite' ? readdirSync(path.dirname(target.filename!)).filter((name) => name.includes('-staging-')) : [];
+  return [...tablesLeft.map((row) => row.name), ...files];
+}
+
 async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
@@ -426,5 +460,30 @@ describe.each(backends)('read models under crashes and rebuilds (%s)', (_label, 
     await checker.rebuildMany();
     expect(await digests(db, tables)).toEqual(before);
     expect(await applyLogAudits(db, projections, positions)).toEqual(everyPositionOnce(projections, positions));
+  }, 180_000);
+  it('rebuilds on two threads (SQLite) or two connections (PostgreSQL) side by side to identical tables, every event applied once', async () => {
+    const before = await digests(db, tables);
+    const line = await rebuildInChild(backend);
+    expect(line).toMatch(/^rebuilt /);
+    const results = JSON.parse(line.slice('rebuilt '.length)) as RebuildResult[];
+    // Side by side indeed, not one thread or connection for all.
+    expect(results.map((result) => [result.name, result.parallelism])).toEqual(projections.map((projection) => [projection.name, 2]));
+    expect(await digests(db, tables)).toEqual(before);
+    expect(await applyLogAudits(db, projections, positions)).toEqual(everyPositionOnce(projections, positions));
+    expect(await rebuildLeftovers(backend, db)).toEqual([]);
+  }, 180_000);
+
+  it('a projection failing on the other thread or connection fails the whole rebuild, naming it; nothing is swapped or left behind', async () => {
+    const before = await digests(db, tables);
+    const checkpoints = async () => db.query(`SELECT name, generation, position, rebuild_owner FROM projection_checkpoints ORDER BY name`);
+    const checkpointsBefore = await checkpoints();
+    const failAt = positions[Math.floor(positions.length / 2)]!;
+    const line = await rebuildInChild(backend, { FAIL_PROJECTION: 'notifications', FAIL_AT: String(failAt) });
+    // On SQLite notifications, among the heaviest, replays on the worker thread, not the main one (0).
+    const thread = db.dialect === 'sqlite' ? '[1-9]\\d*' : '0';
+    expect(line).toMatch(new RegExp(`^failed RebuildFailedError notifications Rebuild of notifications failed at position \\d+: planted failure at ${failAt} on thread ${thread}$`));
+    expect(await checkpoints()).toEqual(checkpointsBefore);
+    expect(await digests(db, tables)).toEqual(before);
+    expect(await rebuildLeftovers(backend, db)).toEqual([]);
   }, 180_000);
 });

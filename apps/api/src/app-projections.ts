@@ -4,7 +4,7 @@ import { forumsProjections } from '#ruche/forums/nest';
 import { identityProjections } from '#ruche/identity/nest';
 import { indicatorsProjections } from '#ruche/indicators/nest';
 import { notificationsProjections } from '#ruche/notifications/nest';
-import type { Projection, SqlDialect } from '#ruche/projections';
+import { replayThreadsAvailable, type Projection, type ReplayThreads, type SqlDialect } from '#ruche/projections';
 import { searchProjections } from '#ruche/search/nest';
 import { spacesProjections } from '#ruche/spaces/nest';
 import { securityAuditProjection } from './security/security-audit.projection.js';
@@ -26,4 +26,14 @@ export function appProjections(dialect: SqlDialect): Projection[] {
     ...indicatorsProjections,
     securityAuditProjection,
   ];
+}
+
+/**
+ * A rebuild's replay threads (REBUILD_THREADS): each builds the app's projections from this very
+ * module, compiled. Run from TypeScript sources (the tests under Jest) there is no compiled
+ * module to load, and rebuilds replay on one thread.
+ */
+export function appReplayThreads(config: { readStore: SqlDialect; rebuildThreads: number }): ReplayThreads | undefined {
+  const source = { module: new URL('./app-projections.js', import.meta.url).href, export: 'appProjections', args: [config.readStore] };
+  return config.rebuildThreads > 1 && replayThreadsAvailable(source) ? { count: config.rebuildThreads, source } : undefined;
 }

@@ -16,7 +16,7 @@ import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { InfrastructureModule } from './infrastructure/infrastructure.module.js';
 import { SecurityModule } from './security/security.module.js';
-import { appProjections } from './app-projections.js';
+import { appProjections, appReplayThreads } from './app-projections.js';
 import { LiveModule } from './live/live.module.js';
 
 export interface AppOptions {
@@ -40,6 +40,7 @@ export class AppModule implements NestModule {
         MetricsModule,
         InfrastructureModule.forRoot(config, {
           projections: appProjections(config.readStore),
+          replayThreads: appReplayThreads(config),
           upcasters: [...spaceUpcasters],
           runProjections: options.runProjections,
           clock: options.clock,

@@ -80,7 +80,8 @@ async function rebuildWithProgress(runner: ProjectionRunner, names: readonly str
   bar.update(Math.max(...results.map((r) => r.position), 1), { phase: 'done' });
   bar.stop();
   for (const result of results) {
-    console.log(`${result.name}: ${result.events} events replayed in ${result.durationMs} ms, now at position ${result.position}`);
+    const side = result.parallelism > 1 ? ` (${result.parallelism} side by side)` : '';
+    console.log(`${result.name}: ${result.events} events replayed${side} in ${result.durationMs} ms, now at position ${result.position}`);
   }
 }
 

@@ -6,4 +6,5 @@ export * from './projection-checkpoints.js';
 export * from './projection-progress.js';
 export * from './projection-rebuild.js';
 export * from './projection-runner.js';
+export { replayThreadsAvailable, shareOut, type ProjectionSource, type ReplayThreads } from './replay-threads.js';
 export * from './multi-row.js';

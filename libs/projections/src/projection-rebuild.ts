@@ -3,6 +3,13 @@ import type { EventStore, RecordedEvent } from '#ruche/eventstore';
 import type { SqlDatabase, SqlExecutor, StagingArea } from './sql-database.js';
 import { initializeProjection, loadCheckpoint } from './projection-checkpoints.js';
 import { liveTables, shadowTables, type PhysicalTables, type Projection } from './projection.js';
+import { ReplayThread, ReplayThreadError, replayThreadsAvailable, shareOut, type ReplayThreads } from './replay-threads.js';
+
+/**
+ * Reading the log and posting each batch to the other replay threads, in replay weights
+ * (Projection.replayWeight): 13 s of a school year on SQLite.
+ */
+const READ_WEIGHT = 13;
 
 /** Shadow tables' suffix before they were named after their generation (`<table>__rebuild`). */
 const LEGACY_SHADOW_SUFFIX = '__rebuild';
@@ -44,6 +51,8 @@ export interface RebuildResult {
   /** Generation of the checkpoint after the swap. */
   generation: number;
   durationMs: number;
+  /** Threads (SQLite) or connections (PostgreSQL) the replay ran on side by side. */
+  parallelism: number;
 }
 
 export interface RebuildContext {
@@ -60,6 +69,16 @@ export interface RebuildContext {
   clock: () => Date;
   /** A rebuild silent for longer than this may be taken over (its process died). */
   staleAfterMs: number;
+  /**
+   * Replays in a staging area on several threads (see ReplayThreads); ignored where the read
+   * store has no staging area that can be handed over (PostgreSQL), or for one projection.
+   */
+  replayThreads?: ReplayThreads;
+  /**
+   * Connections a replay without staging area applies each batch on, side by side, each to its
+   * share of the projections (PostgreSQL only; default 1).
+   */
+  replayConnections?: number;
 }
 
 /** Another rebuild of the projection is running (in this or another process). */
@@ -164,6 +183,10 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     if (options.signal?.aborted) throw new RebuildAbortedError(label, 'aborted');
   };
   const one = (projection: Projection): RebuildContext => ({ db, store, projection, batchSize, clock, staleAfterMs: context.staleAfterMs });
+  const threadsWanted = context.replayThreads && context.replayThreads.count > 1 && projections.length > 1 ? context.replayThreads : undefined;
+  if (threadsWanted && !replayThreadsAvailable(threadsWanted.source)) {
+    throw new Error(`Replay threads need compiled code: ${threadsWanted.source.module} or the replay worker is missing`);
+  }
 
   const claimed: Projection[] = [];
   try {
@@ -181,6 +204,19 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
   let analyzeAt = 1_000;
   const swapped: RebuildResult[] = [];
   let staging: StagingArea | undefined;
+  /** Projections replayed by this thread into `staging`, by index (all of them without threads). */
+  let here = projections.map((_, index) => index);
+  /** The other replay threads, each with its projections and its own staging area. */
+  let threads: { thread: ReplayThread; area: StagingArea; indices: number[] }[] = [];
+  let parallelism = 1;
+  const stopThreads = async (): Promise<void> => {
+    const stopping = threads;
+    threads = [];
+    for (const { thread, area } of stopping) {
+      await thread.terminate().catch(() => undefined);
+      await area.dispose().catch(() => undefined);
+    }
+  };
   try {
     let head = await store.headPosition();
     report({ phase: 'replay', position, head });
@@ -188,36 +224,100 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       const others = await db.query<{ rebuild_owner: string }>(
         'SELECT DISTINCT rebuild_owner FROM projection_checkpoints WHERE rebuild_owner IS NOT NULL',
       );
-      staging = await db.openStaging(token, others.map((row) => row.rebuild_owner));
+      const live = others.map((row) => row.rebuild_owner);
+      staging = await db.openStaging(token, live);
+      if (staging && threadsWanted && staging.handOver) {
+        // This thread also reads the log and posts each batch.
+        const groups = shareOut(projections, threadsWanted.count, db.dialect, READ_WEIGHT);
+        here = groups[0]!;
+        for (const indices of groups.slice(1)) {
+          if (indices.length === 0) continue;
+          const area = (await db.openStaging(`${token}.${threads.length + 1}`, live))!;
+          try {
+            const file = await area.handOver!();
+            const thread = await ReplayThread.start({
+              file,
+              source: threadsWanted.source,
+              projections: indices.map((index) => ({ name: names[index]!, version: projections[index]!.version, tables: shadows[index]! })),
+            });
+            threads.push({ thread, area, indices });
+            parallelism = threads.length + 1;
+          } catch (error) {
+            await area.dispose().catch(() => undefined);
+            throw error;
+          }
+        }
+      }
       if (staging) {
         await staging.db.transaction(async (tx) => {
           // Without the query indexes: the copy builds them once over the copied rows.
-          for (let index = 0; index < projections.length; index++) await projections[index]!.createTables(tx, shadows[index]!);
+          for (const index of here) await projections[index]!.createTables(tx, shadows[index]!);
         });
       }
     }
-    const claimHeld = async (tx: SqlExecutor, last: number): Promise<void> => {
+    /** Records progress and checks the claim of every projection, or of `only` (indices). */
+    const claimHeld = async (tx: SqlExecutor, last: number, only?: readonly number[]): Promise<void> => {
+      const subset = only ? ` AND name IN (${only.map((_, i) => `$${i + 5}`).join(', ')})` : '';
       const owned = await tx.execute(
         `UPDATE projection_checkpoints SET rebuild_position = $1, rebuild_head = $2, rebuild_heartbeat = $3
-         WHERE rebuild_owner = $4`,
-        [last, head, now(), token],
+         WHERE rebuild_owner = $4${subset}`,
+        [last, head, now(), token, ...(only ?? []).map((index) => names[index]!)],
       );
-      if (owned.rowCount !== projections.length) throw new RebuildAbortedError(label, 'another rebuild took over');
+      if (owned.rowCount !== (only ?? projections).length) throw new RebuildAbortedError(label, 'another rebuild took over');
     };
 
+    // Without a staging area, on a read store whose transactions run side by side (PostgreSQL),
+    // each batch is applied by several connections at once, each to its share of the
+    // projections, in a transaction that also checks their claims: one connection leaves both
+    // this process and the server waiting on the other about half of the time.
+    const connections = Math.min(context.replayConnections ?? 1, projections.length);
+    const sideBySide = db.dialect === 'postgres' && connections > 1 ? shareOut(projections, connections, db.dialect).filter((group) => group.length > 0) : undefined;
+    if (sideBySide) parallelism = sideBySide.length;
+
+    // With replay threads or connections, the next batch is read while they apply this one.
+    let prefetched: { from: number; batch: Promise<RecordedEvent[]> } | undefined;
     const replayBatch = async (): Promise<number> => {
       checkAbort();
       // A staged batch holds no lock on the read store: larger ones fold more rows in memory.
-      const batch = await store.readAll({ fromPosition: position, maxCount: staging ? stagedBatchSize : batchSize });
+      const maxCount = staging ? stagedBatchSize : batchSize;
+      const ahead = prefetched?.from === position ? prefetched.batch : undefined;
+      prefetched = undefined;
+      const batch = (await ahead) ?? (await store.readAll({ fromPosition: position, maxCount }));
       if (batch.length === 0) return 0;
       const last = batch[batch.length - 1]!.position;
       head = Math.max(head, last);
       const target = staging?.db ?? db;
-      await target.transaction(async (tx) => {
-        for (let index = 0; index < projections.length; index++) await applyAll(projections[index]!, batch, tx, shadows[index]!);
-        if (!staging) await claimHeld(tx, last);
-        // Shadow tables only: a crash can undo the last batches with their progress, replayed again.
-      }, { durable: false });
+      // Posted first, so that the other threads apply the batch while this one does.
+      const elsewhere = staging ? threads.map(({ thread }) => thread.apply(batch).then(() => undefined, (error: unknown) => error)) : [];
+      if (elsewhere.length > 0 || (!staging && sideBySide)) {
+        // Read now: the other threads, or the server, work meanwhile.
+        const next = store.readAll({ fromPosition: last, maxCount });
+        next.catch(() => undefined); // a read not used (the replay stopped) must not go unhandled
+        prefetched = { from: last, batch: next };
+      }
+      try {
+        if (!staging && sideBySide) {
+          const outcomes = await Promise.allSettled(
+            sideBySide.map((group) =>
+              db.transaction(async (tx) => {
+                for (const index of group) await applyAll(projections[index]!, batch, tx, shadows[index]!);
+                await claimHeld(tx, last, group);
+              }, { durable: false }),
+            ),
+          );
+          const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+          if (failed) throw failed.reason;
+        } else {
+          await target.transaction(async (tx) => {
+            for (const index of staging ? here : projections.keys()) await applyAll(projections[index]!, batch, tx, shadows[index]!);
+            if (!staging) await claimHeld(tx, last);
+            // Shadow tables only: a crash can undo the last batches with their progress, replayed again.
+          }, { durable: false });
+        }
+      } finally {
+        const failed = (await Promise.all(elsewhere)).find((outcome) => outcome !== undefined);
+        if (failed !== undefined) throw threadFailure(failed, batch[0]!.position);
+      }
       if (staging) await db.transaction((tx) => claimHeld(tx, last), { durable: false });
       position = last;
       events += batch.length;
@@ -245,14 +345,24 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       // The staged tables join the (empty) shadow tables; from here on the replay writes those.
       const area = staging;
       report({ phase: 'copy', position, head });
-      await area.copyInto(
-        shadows.flatMap((tables) => Object.values(tables)),
-        async (tx) => {
-          checkAbort();
-          await claimHeld(tx, position);
-        },
-        () => report({ phase: 'copy', position, head }),
-      );
+      const copy = async (from: StagingArea, indices: readonly number[]): Promise<void> => {
+        await from.copyInto(
+          indices.flatMap((index) => Object.values(shadows[index]!)),
+          async (tx) => {
+            checkAbort();
+            await claimHeld(tx, position);
+          },
+          () => report({ phase: 'copy', position, head }),
+        );
+      };
+      await copy(area, here);
+      for (const { thread, area: theirs, indices } of threads) {
+        await thread.finish().catch((error: unknown) => {
+          throw threadFailure(error, position);
+        });
+        await copy(theirs, indices);
+      }
+      await stopThreads();
       staging = undefined;
       await area.dispose();
     }
@@ -291,6 +401,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
         events: events + done.events,
         generation: done.generation,
         durationMs: Date.now() - started,
+        parallelism,
       });
     }
     report({ phase: 'done', position: Math.max(...swapped.map((r) => r.position)), head: Math.max(head, ...swapped.map((r) => r.position)) });
@@ -301,8 +412,17 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     }
     throw error;
   } finally {
+    await stopThreads();
     await staging?.dispose().catch(() => undefined);
   }
+}
+
+/** A replay thread's failure as the rebuild reports it: a projection's apply names it. */
+function threadFailure(error: unknown, position: number): Error {
+  if (error instanceof ReplayThreadError && error.projection !== undefined) {
+    return new RebuildFailedError(error.projection, error.position ?? position, new Error(error.message));
+  }
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** Where a swap sets a live table aside (`<table>__o<generation it served>`) before dropping it. */
@@ -349,7 +469,8 @@ async function recordedStatements(projection: Projection, tables: PhysicalTables
   return statements;
 }
 
-async function applyAll(
+/** Applies a batch to a projection's shadow tables (a replay thread's too); RebuildFailedError says where it broke. */
+export async function applyAll(
   projection: Projection,
   batch: readonly RecordedEvent[],
   tx: SqlExecutor,

@@ -20,6 +20,7 @@ import {
   type RebuildResult,
 } from './projection-rebuild.js';
 import { assertValidProjection, liveTables, type PhysicalTables, type Projection } from './projection.js';
+import type { ReplayThreads } from './replay-threads.js';
 
 /** Where the runner reports what goes wrong; Nest's Logger fits. */
 export interface ProjectionLogger {
@@ -44,6 +45,13 @@ export interface ProjectionRunnerOptions {
    * the read store: larger batches fold more rows in memory. Default 10,000.
    */
   stagedRebuildBatchSize?: number;
+  /** A rebuild's staged replay on several threads (see ReplayThreads). Default: this thread only. */
+  replayThreads?: ReplayThreads;
+  /**
+   * Connections a rebuild without staging area (PostgreSQL) applies each batch on, side by side,
+   * each to its share of the projections. Default 3.
+   */
+  rebuildConnections?: number;
   logger?: ProjectionLogger;
   clock?: () => Date;
   /**
@@ -218,6 +226,8 @@ export class ProjectionRunner {
   private readonly batchSize: number;
   private readonly rebuildBatchSize: number;
   private readonly stagedRebuildBatchSize: number;
+  private readonly replayThreads: ReplayThreads | undefined;
+  private readonly rebuildConnections: number;
   private readonly logger: ProjectionLogger;
   private readonly clock: () => Date;
   private readonly recheckIntervalMs: number;
@@ -242,6 +252,8 @@ export class ProjectionRunner {
     this.batchSize = options.batchSize ?? 500;
     this.rebuildBatchSize = options.rebuildBatchSize ?? Math.max(this.batchSize, 2000);
     this.stagedRebuildBatchSize = options.stagedRebuildBatchSize ?? Math.max(this.rebuildBatchSize, 10_000);
+    this.replayThreads = options.replayThreads;
+    this.rebuildConnections = options.rebuildConnections ?? 3;
     this.logger = options.logger ?? consoleLogger;
     this.clock = options.clock ?? (() => new Date());
     this.recheckIntervalMs = options.recheckIntervalMs ?? 5000;
@@ -366,6 +378,8 @@ export class ProjectionRunner {
         projections: feeds.map((feed) => feed.projection),
         batchSize: this.rebuildBatchSize,
         stagedBatchSize: this.stagedRebuildBatchSize,
+        replayThreads: this.replayThreads,
+        replayConnections: this.rebuildConnections,
         clock: this.clock,
         staleAfterMs: this.rebuildStaleAfterMs,
       },

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '#ruche/eventstore';
-import { assertIdentifier, type SqlExecutor } from './sql-database.js';
+import { assertIdentifier, type SqlDialect, type SqlExecutor } from './sql-database.js';
 
 /** Logical table name → the physical table to use now (itself, or its rebuild shadow). */
 export type PhysicalTables<Table extends string = string> = Readonly<Record<Table, string>>;
@@ -41,6 +41,12 @@ export interface Projection<Table extends string = string> {
    * one event at a time to find the event at fault.
    */
   applyBatch?(events: readonly RecordedEvent[], tx: SqlExecutor, physical: PhysicalTables<Table>): Promise<void>;
+  /**
+   * What replaying it costs, per read store, to share projections out between a rebuild's
+   * threads or connections (replay-threads.ts): seconds to replay a school year of 200
+   * establishments on a 2-core machine (`npm run bench:indicators`). Default 2, a light one's.
+   */
+  readonly replayWeight?: Partial<Record<SqlDialect, number>>;
 }
 
 /** Shadow tables are named `<table>__r<generation>`, the generation their swap will give the checkpoint. */

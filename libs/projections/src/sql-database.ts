@@ -69,6 +69,12 @@ export interface StagingArea {
   /** Where the replay writes: same dialect, same SQL; only for the rebuild that opened it. */
   readonly db: SqlDatabase;
   /**
+   * Optional: closes `db`, keeping what it holds, and answers the file behind it, for a replay
+   * thread to open (SQLite: openStagingFile) and close before copyInto. Areas that cannot be
+   * handed to another thread do not have it.
+   */
+  handOver?(): Promise<string>;
+  /**
    * Closes `db` and copies the rows of `tables` (with a virtual table's own storage) into the
    * same-named tables of the read store, which must exist and be empty, a chunk per transaction;
    * `inEachTransaction` runs first in each (the rebuild checks its claim there).

@@ -4,22 +4,15 @@
 // wrapped by countingProjection, which logs every application in an apply log of its own.
 // Argument: JSON target { kind: 'sqlite', filename } | { kind: 'postgres', connectionString, schema }.
 // It imports the compiled libraries (dist/): run `npm run build` first.
-import { PostgresEventStore, SqliteEventStore } from '#ruche/eventstore';
-import { openPostgresDatabase, openSqliteDatabase, ProjectionRunner } from '#ruche/projections';
+import { ProjectionRunner } from '#ruche/projections';
+import { openTarget } from '../../../libs/projections/src/testing/open-target.fixture.mjs';
 
 const { countingProjection } = await import(
   new URL('../../../dist/libs/projections/src/testing/counting.projection.js', import.meta.url).href
 );
 
 const target = JSON.parse(process.argv[2]);
-const store =
-  target.kind === 'sqlite'
-    ? SqliteEventStore.open({ filename: target.filename, pollIntervalMs: 20 })
-    : await PostgresEventStore.connect({ connectionString: target.connectionString, schema: target.schema, pollIntervalMs: 100 });
-const db =
-  target.kind === 'sqlite'
-    ? openSqliteDatabase({ filename: target.filename })
-    : await openPostgresDatabase({ connectionString: target.connectionString, schema: target.schema });
+const { store, db } = await openTarget(target, { pollIntervalMs: target.kind === 'sqlite' ? 20 : 100 });
 const { appProjections } = await import(new URL('../../../dist/apps/api/src/app-projections.js', import.meta.url).href);
 const projections = appProjections(db.dialect).map((projection) => countingProjection(projection));
 process.stdout.write(`projections ${projections.map((projection) => projection.name).join(',')}\n`);

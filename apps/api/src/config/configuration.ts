@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { availableParallelism } from 'node:os';
 import { parseClaimsMapping, PROCONNECT_CLAIMS, type ClaimsMapping } from '#ruche/identity/nest';
 
 /** Ruche's configuration, parsed once from the environment at start-up. */
@@ -18,6 +19,11 @@ export interface RucheConfig {
   eventStore: 'sqlite' | 'postgres' | 'kurrentdb';
   readStore: 'sqlite' | 'postgres';
   sqliteFile: string;
+  /**
+   * Threads a rebuild replays on (REBUILD_THREADS, 1–8; default the machine's cores, at most 4),
+   * where the read store allows it (SQLite).
+   */
+  rebuildThreads: number;
   /** The origin browsers use (no trailing slash). */
   publicUrl: string;
   /** Session cookies marked Secure: PUBLIC_URL is https, unless COOKIE_SECURE says otherwise. */
@@ -120,6 +126,10 @@ export function loadConfiguration(env: Env = process.env): RucheConfig {
   const trustProxy = blankToUndefined(env.TRUST_PROXY) ?? 'loopback';
   if (!/^[A-Za-z0-9.:/, ]{1,300}$/.test(trustProxy)) problems.push('TRUST_PROXY must be loopback, uniquelocal, linklocal or addresses/CIDRs separated by commas');
 
+  const rawThreads = blankToUndefined(env.REBUILD_THREADS);
+  const rebuildThreads = rawThreads === undefined ? Math.min(4, availableParallelism()) : Number(rawThreads);
+  if (rawThreads !== undefined && !(/^[1-8]$/.test(rawThreads))) problems.push(`REBUILD_THREADS must be an integer from 1 to 8 (got "${rawThreads}")`);
+
   if (problems.length > 0) throw new ConfigurationError(problems);
 
   return {
@@ -135,6 +145,7 @@ export function loadConfiguration(env: Env = process.env): RucheConfig {
     eventStore: kurrentDbUrl ? 'kurrentdb' : databaseUrl ? 'postgres' : 'sqlite',
     readStore: databaseUrl ? 'postgres' : 'sqlite',
     sqliteFile: path.join(dataDir, 'ruche.sqlite'),
+    rebuildThreads,
     publicUrl: publicUrl?.origin ?? '',
     // Browsers drop Secure cookies over plain http: the scheme users actually see decides.
     secureCookies: cookieSecure === undefined ? publicUrl?.protocol === 'https:' : cookieSecure === 'true',

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigurationError, loadConfiguration } from './configuration.js';
 
 describe('loadConfiguration', () => {
@@ -25,6 +26,15 @@ describe('loadConfiguration', () => {
     expect(error).toBeInstanceOf(ConfigurationError);
     const problems = (error as ConfigurationError).problems.join('\n');
     for (const name of ['PORT', 'DATABASE_URL', 'AUTH_MODE', 'SEED', 'REDIS_URL']) expect(problems).toContain(name);
+  });
+
+  it("replays rebuilds on the machine's cores (at most 4) unless REBUILD_THREADS says, from 1 to 8", () => {
+    expect(loadConfiguration({}).rebuildThreads).toBe(Math.min(4, availableParallelism()));
+    expect(loadConfiguration({ REBUILD_THREADS: '1' }).rebuildThreads).toBe(1);
+    expect(loadConfiguration({ REBUILD_THREADS: '8' }).rebuildThreads).toBe(8);
+    for (const bad of ['0', '9', '2.5', 'two', '-1']) {
+      expect(() => loadConfiguration({ REBUILD_THREADS: bad })).toThrow(/REBUILD_THREADS must be an integer from 1 to 8/);
+    }
   });
 
   it('refuses dev sign-in in production', () => {

@@ -1,6 +1,6 @@
 import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { EventStore, Upcaster } from '#ruche/eventstore';
-import { ProjectionRunner, type Projection, type SqlDatabase } from '#ruche/projections';
+import { ProjectionRunner, type Projection, type ReplayThreads, type SqlDatabase } from '#ruche/projections';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { CLOCK, CommandRunner, EVENT_STORE, IdempotencyInterceptor, PROJECTION_RUNNER, READ_DB, systemClock, type Clock } from '#ruche/platform';
 import { RUCHE_CONFIG, type RucheConfig } from '../config/configuration.js';
@@ -14,6 +14,8 @@ export interface InfrastructureOptions {
   /** Start the projection runner with the app (tests and the CLI may not want it). */
   runProjections?: boolean;
   clock?: Clock;
+  /** Rebuilds replay on several threads where the read store allows it (see ReplayThreads). */
+  replayThreads?: ReplayThreads;
 }
 
 const INFRASTRUCTURE_OPTIONS = Symbol('INFRASTRUCTURE_OPTIONS');
@@ -54,7 +56,14 @@ export class InfrastructureModule implements OnApplicationBootstrap, OnApplicati
           provide: PROJECTION_RUNNER,
           inject: [EVENT_STORE, READ_DB, PROJECTION_LEASES],
           useFactory: (store: EventStore, db: SqlDatabase, leases: PostgresProjectionLeases | null) =>
-            new ProjectionRunner({ store, db, projections: [...options.projections], logger: new Logger('Projections'), ...(leases ? { leases } : {}) }),
+            new ProjectionRunner({
+              store,
+              db,
+              projections: [...options.projections],
+              logger: new Logger('Projections'),
+              ...(leases ? { leases } : {}),
+              ...(options.replayThreads ? { replayThreads: options.replayThreads } : {}),
+            }),
         },
       ],
       exports: [RUCHE_CONFIG, CLOCK, EVENT_STORE, READ_DB, PROJECTION_RUNNER, CommandRunner],

@@ -23,6 +23,8 @@ const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 export const documentsProjection: Projection<DocumentsTables> = {
   name: 'documents',
   version: 1,
+  // Seconds to replay a school year (see Projection.replayWeight).
+  replayWeight: { sqlite: 3, postgres: 39 },
   tables: ['documents', 'document_competences', 'document_revisions', 'document_contributors'],
   async createTables(db: SqlExecutor, t: PhysicalTables<DocumentsTables>): Promise<void> {
     await db.execute(

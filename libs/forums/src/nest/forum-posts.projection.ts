@@ -14,6 +14,8 @@ export type ForumPostsTables = 'forum_posts' | 'forum_post_versions' | 'forum_re
 export const forumPostsProjection: Projection<ForumPostsTables> = {
   name: 'forum_posts',
   version: 1,
+  // Seconds to replay a school year (see Projection.replayWeight).
+  replayWeight: { sqlite: 3, postgres: 13 },
   tables: ['forum_posts', 'forum_post_versions', 'forum_reactions'],
   async createTables(db: SqlExecutor, t: PhysicalTables<ForumPostsTables>): Promise<void> {
     await db.execute(

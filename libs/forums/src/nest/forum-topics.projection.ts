@@ -16,6 +16,8 @@ export type ForumTopicsTables = 'forum_topics' | 'forum_topic_tags' | 'forum_rea
 export const forumTopicsProjection: Projection<ForumTopicsTables> = {
   name: 'forum_topics',
   version: 1,
+  // Seconds to replay a school year (see Projection.replayWeight).
+  replayWeight: { sqlite: 12, postgres: 35 },
   tables: ['forum_topics', 'forum_topic_tags', 'forum_reads'],
   async createTables(db: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
     await db.execute(

@@ -89,6 +89,8 @@ const categoryOf = (streamName: string): string => streamName.slice(0, streamNam
 export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<IndicatorTable> = {
   name: INDICATORS_PROJECTION,
   version: 4,
+  // Seconds to replay a school year (see Projection.replayWeight).
+  replayWeight: { sqlite: 25, postgres: 79 },
   tables: INDICATOR_TABLES,
 
   async createTables(db: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {

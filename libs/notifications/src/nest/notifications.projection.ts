@@ -35,6 +35,8 @@ export type NotificationsTables =
 export const notificationsProjection: Projection<NotificationsTables> = {
   name: 'notifications',
   version: 1,
+  // Seconds to replay a school year (see Projection.replayWeight).
+  replayWeight: { sqlite: 25, postgres: 58 },
   tables: [
     'notifications',
     'notification_marks',

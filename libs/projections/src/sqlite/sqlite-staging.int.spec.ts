@@ -1,8 +1,9 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { EventStore, RecordedEvent } from '#ruche/eventstore';
 import {
   isShadowTable,
+  openStagingFile,
   ProjectionRunner,
   RebuildFailedError,
   type PhysicalTables,
@@ -137,6 +138,22 @@ describe('SQLite rebuild through a staging file', () => {
     expect(await digest(db)).toEqual(afterLive);
   }, 60_000);
 
+  it('writes a staging file without a journal: nothing but the file beside it while a replay writes it', async () => {
+    const file = `${filename}-staging-journal-check`;
+    const staging = openStagingFile(file);
+    try {
+      await staging.transaction(async (tx) => {
+        await tx.execute('CREATE TABLE pages (body TEXT NOT NULL)');
+        for (let i = 0; i < 2_000; i++) await tx.execute('INSERT INTO pages (body) VALUES ($1)', [`page ${i} `.repeat(50)]);
+      });
+      expect(await staging.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'off' }]);
+      expect(stagingFiles(filename).filter((name) => name.includes('journal-check'))).toEqual([basename(file)]);
+    } finally {
+      await staging.closeStaged(false);
+      rmSync(file, { force: true });
+    }
+  });
+
   it('deletes what dead rebuilds left in staging files, keeps a live one, and leaves nothing after a failed replay', async () => {
     let failAt: number | undefined;
     const runner = new ProjectionRunner({ store, db, projections: [notesProjection({ failAt: () => failAt })], logger: quiet });
@@ -146,7 +163,11 @@ describe('SQLite rebuild through a staging file', () => {
     const dead = `${filename}-staging-00000000-dead-4000-8000-000000000000`;
     const live = `${filename}-staging-11111111-live-4000-8000-111111111111`;
     writeFileSync(dead, 'left by a killed rebuild');
+    writeFileSync(`${dead}.1`, "a replay thread's, left by a killed rebuild");
     writeFileSync(live, 'held by a rebuild of another projection');
+    writeFileSync(`${live}.1`, "held by that rebuild's replay thread");
+    // Another id that merely starts like the live one is no thread of it.
+    writeFileSync(`${live}1`, 'left by a killed rebuild whose id extends the live one');
     await db.execute(
       `INSERT INTO projection_checkpoints (name, position, generation, version, status, updated_at, rebuild_owner, rebuild_heartbeat)
        VALUES ('other_projection', 0, 0, 1, 'running', $1, '11111111-live-4000-8000-111111111111', $1)`,
@@ -157,13 +178,14 @@ describe('SQLite rebuild through a staging file', () => {
       await expect(runner.rebuild('staged_notes')).rejects.toBeInstanceOf(RebuildFailedError);
       expect(await digest(db)).toEqual(before);
       expect(existsSync(dead)).toBe(false);
-      expect(stagingFiles(filename)).toEqual([basename(live)]);
+      expect(stagingFiles(filename).sort()).toEqual([basename(live), `${basename(live)}.1`]);
       failAt = undefined;
       await runner.rebuild('staged_notes');
       expect(await digest(db)).toEqual(before);
-      expect(stagingFiles(filename)).toEqual([basename(live)]);
+      expect(stagingFiles(filename).sort()).toEqual([basename(live), `${basename(live)}.1`]);
     } finally {
       await db.execute(`DELETE FROM projection_checkpoints WHERE name = 'other_projection'`);
+      for (const file of stagingFiles(filename)) rmSync(join(dirname(filename), file), { force: true });
     }
   }, 60_000);
 });

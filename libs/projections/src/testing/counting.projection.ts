@@ -31,6 +31,7 @@ export function countingProjection<Table extends string>(projection: Projection<
   return {
     name: projection.name,
     version: projection.version,
+    ...(projection.replayWeight === undefined ? {} : { replayWeight: projection.replayWeight }),
     tables: [...projection.tables, applyLog],
     inner: projection as unknown as Projection,
     applyLog,

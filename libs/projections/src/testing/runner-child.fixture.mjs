@@ -1,8 +1,8 @@
 // A runner or a rebuild in a process of its own, for the crash and cross-process tests.
 // Argument: JSON { target, mode: 'run' | 'rebuild', batchSize, projection: { prefix, version } }.
 // It imports the compiled libraries (dist/): run `npm run build` first.
-import { PostgresEventStore, SqliteEventStore } from '#ruche/eventstore';
-import { openPostgresDatabase, openSqliteDatabase, ProjectionRunner } from '#ruche/projections';
+import { ProjectionRunner } from '#ruche/projections';
+import { openTarget } from './open-target.fixture.mjs';
 
 const { streamStatsProjection } = await import(
   new URL('../../../../dist/libs/projections/src/testing/stream-stats.projection.js', import.meta.url).href
@@ -11,14 +11,7 @@ const { streamStatsProjection } = await import(
 const { target, mode, batchSize, projection } = JSON.parse(process.argv[2]);
 const say = (line) => process.stdout.write(`${line}\n`);
 
-const store =
-  target.kind === 'sqlite'
-    ? SqliteEventStore.open({ filename: target.filename, pollIntervalMs: 20 })
-    : await PostgresEventStore.connect({ connectionString: target.connectionString, schema: target.schema, pollIntervalMs: 200 });
-const db =
-  target.kind === 'sqlite'
-    ? openSqliteDatabase({ filename: target.filename })
-    : await openPostgresDatabase({ connectionString: target.connectionString, schema: target.schema });
+const { store, db } = await openTarget(target, { pollIntervalMs: target.kind === 'sqlite' ? 20 : 200 });
 const runner = new ProjectionRunner({
   store,
   db,

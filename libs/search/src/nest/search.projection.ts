@@ -200,6 +200,8 @@ export function searchProjection(dialect: SqlDialect): Projection {
   return {
     name: SEARCH_PROJECTION,
     version: 1,
+    // Seconds to replay a school year (see Projection.replayWeight).
+    replayWeight: { sqlite: 19, postgres: 32 },
     tables: engine.tables,
     async createTables(db: SqlExecutor, t: PhysicalTables): Promise<void> {
       await db.execute(

@@ -11,6 +11,8 @@ type SpacesTables = 'spaces' | 'space_members' | 'space_join_requests';
 export const spacesProjection: Projection<SpacesTables> = {
   name: 'spaces',
   version: 2,
+  // Seconds to replay a school year (see Projection.replayWeight).
+  replayWeight: { postgres: 9 },
   tables: ['spaces', 'space_members', 'space_join_requests'],
   async createTables(db: SqlExecutor, t: PhysicalTables<SpacesTables>): Promise<void> {
     await db.execute(

@@ -1,0 +1,154 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { RecordedEvent } from '#ruche/eventstore';
+import type { PhysicalTables, Projection } from './projection.js';
+import type { SqlDialect } from './sql-database.js';
+
+/**
+ * Where a replay thread finds the projections it replays: a compiled module (file URL) whose
+ * export is the list of projections, or a function answering it when called with `args`. The
+ * thread builds its own instances (functions do not cross threads) and checks their versions.
+ */
+export interface ProjectionSource {
+  module: string;
+  export: string;
+  args?: readonly unknown[];
+}
+
+/**
+ * A rebuild replaying in a staging area may share its projections out between this thread and
+ * `count - 1` worker threads, each with a staging file of its own: on SQLite the replay is CPU
+ * bound on one core (B-tree inserts, JSON, the projections' own code), and a machine has more.
+ * The batches are read once, by this thread, and posted to the others.
+ */
+export interface ReplayThreads {
+  /** Threads in all, this one included; 1 replays here only. */
+  count: number;
+  source: ProjectionSource;
+}
+
+/** What a replay thread is given (workerData). */
+export interface ReplayThreadData {
+  file: string;
+  source: ProjectionSource;
+  projections: { name: string; version: number; tables: PhysicalTables }[];
+}
+
+export type ReplayThreadRequest = { kind: 'batch'; events: readonly RecordedEvent[] } | { kind: 'finish' };
+
+export type ReplayThreadReply =
+  | { kind: 'ready' }
+  | { kind: 'applied'; position: number }
+  | { kind: 'finished' }
+  | { kind: 'failed'; message: string; projection?: string; position?: number };
+
+/** A replay thread failed: `projection` and `position` say where, when it knows. */
+export class ReplayThreadError extends Error {
+  constructor(
+    message: string,
+    readonly projection?: string,
+    readonly position?: number,
+  ) {
+    super(message);
+    this.name = 'ReplayThreadError';
+  }
+}
+
+const WORKER_URL = new URL('./replay-worker.js', import.meta.url);
+
+/**
+ * Whether replay threads can start here: they load compiled JavaScript (the worker and the
+ * projections' module), which a run from TypeScript sources (the tests under Jest) does not have.
+ */
+export function replayThreadsAvailable(source: ProjectionSource): boolean {
+  return [WORKER_URL.href, source.module].every((url) => url.startsWith('file:') && /\.m?js$/.test(url) && existsSync(fileURLToPath(url)));
+}
+
+/** A projection's replay weight when it states none for the read store (a light one's). */
+export const DEFAULT_REPLAY_WEIGHT = 2;
+
+/**
+ * Shares projections out between `count` threads or connections, the first being the rebuild's
+ * own (which may count `firstLoad` more: reading the log and posting each batch), by their
+ * replay weights for `dialect`, heaviest first, each to the lightest share so far. Answers
+ * indices into `projections`.
+ */
+export function shareOut(projections: readonly Projection[], count: number, dialect: SqlDialect, firstLoad = 0): number[][] {
+  const groups: number[][] = Array.from({ length: Math.max(1, count) }, () => []);
+  const loads = groups.map((_, index) => (index === 0 ? firstLoad : 0));
+  const order = projections.map((projection, index) => ({ index, weight: projection.replayWeight?.[dialect] ?? DEFAULT_REPLAY_WEIGHT }));
+  order.sort((a, b) => b.weight - a.weight || a.index - b.index);
+  for (const { index, weight } of order) {
+    let lightest = 0;
+    for (let group = 1; group < loads.length; group++) if (loads[group]! < loads[lightest]!) lightest = group;
+    groups[lightest]!.push(index);
+    loads[lightest]! += weight;
+  }
+  return groups.map((group) => group.sort((a, b) => a - b));
+}
+
+/** The rebuild's handle on one replay thread: one request at a time. */
+export class ReplayThread {
+  private waiting: { expect: ReplayThreadReply['kind']; resolve: () => void; reject: (error: Error) => void } | undefined;
+  private failure: Error | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: ReplayThreadReply) => {
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      if (reply.kind === 'failed') this.fail(new ReplayThreadError(reply.message, reply.projection, reply.position), waiting);
+      else if (waiting && reply.kind === waiting.expect) waiting.resolve();
+      else this.fail(new ReplayThreadError(`Replay thread answered ${reply.kind} unasked`), waiting);
+    });
+    worker.on('error', (error) => this.fail(error, this.takeWaiting()));
+    worker.on('exit', (code) => this.fail(new ReplayThreadError(`Replay thread exited (code ${code})`), this.takeWaiting()));
+  }
+
+  /** Starts a thread and waits until it has built its projections and created their tables. */
+  static async start(data: ReplayThreadData): Promise<ReplayThread> {
+    const thread = new ReplayThread(new Worker(WORKER_URL, { workerData: data }));
+    try {
+      await thread.request('ready');
+    } catch (error) {
+      await thread.terminate();
+      throw error;
+    }
+    return thread;
+  }
+
+  /** Applies a batch to the thread's projections, in its staging file. */
+  apply(events: readonly RecordedEvent[]): Promise<void> {
+    return this.request('applied', { kind: 'batch', events });
+  }
+
+  /** Commits and closes the thread's staging file (copyInto can then attach it). */
+  finish(): Promise<void> {
+    return this.request('finished', { kind: 'finish' });
+  }
+
+  async terminate(): Promise<void> {
+    this.failure ??= new ReplayThreadError('Replay thread terminated');
+    await this.worker.terminate();
+  }
+
+  private request(expect: ReplayThreadReply['kind'], message?: ReplayThreadRequest): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.waiting) return Promise.reject(new Error('A replay thread takes one request at a time'));
+    return new Promise<void>((resolve, reject) => {
+      this.waiting = { expect, resolve, reject };
+      if (message) this.worker.postMessage(message);
+    });
+  }
+
+  private takeWaiting(): typeof this.waiting {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    return waiting;
+  }
+
+  private fail(error: Error, waiting: typeof this.waiting): void {
+    this.failure ??= error;
+    waiting?.reject(this.failure);
+  }
+}
