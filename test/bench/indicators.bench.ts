@@ -17,8 +17,10 @@
  * Environment: BENCH_ESTABLISHMENTS (default 20), BENCH_BACKENDS (sqlite,postgres),
  * BENCH_PG_ESTABLISHMENTS (default: the same), BENCH_SAMPLES (query samples, default 100),
  * BENCH_WARMUP (runs of each query before its samples, default 100),
- * BENCH_RUNNER=0 (skip the runner's one-event-at-a-time rebuild; the applyBatch replay then
- * builds the tables the queries read),
+ * BENCH_RUNNER=0 (skip the runner's rebuild; the applyBatch replay then builds the tables the
+ * queries read), BENCH_THREADS (a SQLite rebuild's replay threads, default as the app's
+ * REBUILD_THREADS: the cores, at most 4; PostgreSQL rebuilds use the runner's 3 connections),
+ * BENCH_SERIAL=1 (also rebuild on one thread and one connection first, for the ratio),
  * BENCH_DATABASE_URL (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test),
  * BENCH_SQLITE_FILE (keep the SQLite year in this file, and reuse it when it already holds events:
  * the year of 200 establishments takes minutes to write); BENCH_PG_SCHEMA the same for PostgreSQL
@@ -42,7 +44,7 @@ import {
   SpaceIndicatorsQuery,
 } from '#ruche/indicators/nest';
 import { IndicatorAccess } from '../../libs/indicators/src/nest/indicator-access.js';
-import { appProjections } from '../../apps/api/src/app-projections.js';
+import { appProjections, appReplayThreads } from '../../apps/api/src/app-projections.js';
 import { syntheticYear } from '../../libs/indicators/src/testing/synthetic-year.js';
 
 type Backend = 'sqlite' | 'postgres';
@@ -60,6 +62,8 @@ const PG_ESTABLISHMENTS = int('BENCH_PG_ESTABLISHMENTS', ESTABLISHMENTS);
 const SAMPLES = int('BENCH_SAMPLES', 100);
 /** BENCH_RUNNER=0 skips the rebuild through the runner. */
 const WITH_RUNNER = process.env.BENCH_RUNNER !== '0';
+const THREADS = int('BENCH_THREADS', Math.min(4, os.availableParallelism()));
+const WITH_SERIAL = process.env.BENCH_SERIAL === '1';
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'sqlite,postgres').split(',').map((b) => b.trim()) as Backend[];
 const KEPT_SQLITE_FILE = process.env.BENCH_SQLITE_FILE;
 const KEPT_PG_SCHEMA = process.env.BENCH_PG_SCHEMA;
@@ -77,6 +81,10 @@ interface Result {
   catchUpRate: number;
   rebuildRate: number;
   rebuildSeconds: number;
+  /** Threads or connections the rebuild replayed on side by side. */
+  rebuildParallelism: number;
+  /** The same rebuild on one thread and one connection (BENCH_SERIAL=1). */
+  serialRate: number;
   /** The same projection's applyBatch over pages of the log, one transaction (and checkpoint row) per page. */
   batchRate: number;
   academy: { p50: number; p95: number };
@@ -245,21 +253,37 @@ async function benchmark(backend: Backend, establishments: number): Promise<Resu
     const readRate = await catchUpRate(subject.store, head);
 
     const projections = appProjections(subject.db.dialect);
-    const runner = new ProjectionRunner({ store: subject.store, db: subject.db, projections, logger: quiet });
-    let rebuild: { events: number; durationMs: number } | undefined;
-    if (WITH_RUNNER) {
-      log(`  rebuilding all ${projections.length} projections of the app together from position 0…`);
+    const runner = new ProjectionRunner({
+      store: subject.store,
+      db: subject.db,
+      projections,
+      logger: quiet,
+      replayThreads: appReplayThreads({ readStore: subject.db.dialect, rebuildThreads: THREADS }),
+    });
+    const rebuildAll = async (on: ProjectionRunner, label: string) => {
+      log(`  rebuilding all ${projections.length} projections of the app together from position 0 (${label})…`);
       const started = performance.now();
       let lastReport = started;
-      const results = await runner.rebuildMany(undefined, {
+      const results = await on.rebuildMany(undefined, {
         onProgress: (p) => {
-          if (p.phase === 'replay' && performance.now() - lastReport > 5000) {
+          if (performance.now() - lastReport > 5000) {
             lastReport = performance.now();
-            log(`  … ${p.position.toLocaleString('en')} / ${p.head.toLocaleString('en')}`);
+            log(`  … ${p.phase} ${p.position.toLocaleString('en')} / ${p.head.toLocaleString('en')}`);
           }
         },
       });
-      rebuild = { events: Math.max(...results.map((r) => r.events)), durationMs: performance.now() - started };
+      const durationMs = performance.now() - started;
+      log(`  ${(durationMs / 1000).toFixed(1)} s, ${results[0]!.parallelism} side by side`);
+      return { events: Math.max(...results.map((r) => r.events)), durationMs, parallelism: results[0]!.parallelism };
+    };
+    let serial: { events: number; durationMs: number } | undefined;
+    let rebuild: { events: number; durationMs: number; parallelism: number } | undefined;
+    if (WITH_RUNNER) {
+      if (WITH_SERIAL) {
+        const one = new ProjectionRunner({ store: subject.store, db: subject.db, projections, logger: quiet, rebuildConnections: 1 });
+        serial = await rebuildAll(one, 'one thread, one connection');
+      }
+      rebuild = await rebuildAll(runner, subject.db.dialect === 'sqlite' ? `up to ${THREADS} threads` : 'the runner\'s connections');
     } else {
       // The spaces read model serves the access checks of the queries below (not timed).
       await runner.rebuild(spacesProjection.name);
@@ -290,6 +314,8 @@ async function benchmark(backend: Backend, establishments: number): Promise<Resu
       catchUpRate: readRate,
       rebuildRate: rebuild ? rebuild.events / (rebuild.durationMs / 1000) : Number.NaN,
       rebuildSeconds: rebuild ? rebuild.durationMs / 1000 : Number.NaN,
+      rebuildParallelism: rebuild?.parallelism ?? 1,
+      serialRate: serial ? serial.events / (serial.durationMs / 1000) : Number.NaN,
       batchRate: batched,
       academy: academyTimes,
       series: seriesTimes,
@@ -327,11 +353,11 @@ for (const backend of BACKENDS) {
 const lines = [
   '',
   `Indicators on a generated school year (${os.cpus().length} cores, ${SAMPLES} samples per query after ${WARMUP} warm-up runs)`,
-  '| store | establishments | events | catch-up read (events/s) | rebuild of all the app\'s projections together through the runner (events/s) | rebuild / read | applyBatch, pages of 1,000 (events/s) | académie by establishment, year (p50 / p95) | space daily series, 30 days + 30 before (p50 / p95) | space monthly series, year (p50 / p95) |',
-  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  '| store | establishments | events | catch-up read (events/s) | rebuild of all the app\'s projections together through the runner (events/s) | rebuild / read | the same on one thread and connection (events/s) | applyBatch, pages of 1,000 (events/s) | académie by establishment, year (p50 / p95) | space daily series, 30 days + 30 before (p50 / p95) | space monthly series, year (p50 / p95) |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ...results.map(
     (r) =>
-      `| ${r.backend} | ${r.establishments} | ${fmt(r.events)} | ${fmt(r.catchUpRate)} | ${Number.isNaN(r.rebuildRate) ? 'not run (BENCH_RUNNER=0)' : `${fmt(r.rebuildRate)} (${r.rebuildSeconds.toFixed(1)} s) ${verdict(r.rebuildRate >= TARGETS[r.backend])} ≥ ${fmt(TARGETS[r.backend])}`} | ${Number.isNaN(r.rebuildRate) ? '-' : (r.rebuildRate / r.catchUpRate).toFixed(2)} | ${fmt(r.batchRate)} ${verdict(r.batchRate >= TARGETS[r.backend])} | ${ms(r.academy.p50)} / ${ms(r.academy.p95)} ${verdict(r.academy.p95 <= TARGETS.academyP95)} | ${ms(r.series.p50)} / ${ms(r.series.p95)} ${verdict(r.series.p95 <= TARGETS.seriesP95)} | ${ms(r.seriesMonth.p50)} / ${ms(r.seriesMonth.p95)} |`,
+      `| ${r.backend} | ${r.establishments} | ${fmt(r.events)} | ${fmt(r.catchUpRate)} | ${Number.isNaN(r.rebuildRate) ? 'not run (BENCH_RUNNER=0)' : `${fmt(r.rebuildRate)} (${r.rebuildSeconds.toFixed(1)} s, ${r.rebuildParallelism} side by side) ${verdict(r.rebuildRate >= TARGETS[r.backend])} ≥ ${fmt(TARGETS[r.backend])}`} | ${Number.isNaN(r.rebuildRate) ? '-' : (r.rebuildRate / r.catchUpRate).toFixed(2)} | ${Number.isNaN(r.serialRate) ? 'not run (BENCH_SERIAL=1)' : `${fmt(r.serialRate)} (×${(r.rebuildRate / r.serialRate).toFixed(2)} side by side)`} | ${fmt(r.batchRate)} ${verdict(r.batchRate >= TARGETS[r.backend])} | ${ms(r.academy.p50)} / ${ms(r.academy.p95)} ${verdict(r.academy.p95 <= TARGETS.academyP95)} | ${ms(r.series.p50)} / ${ms(r.series.p95)} ${verdict(r.series.p95 <= TARGETS.seriesP95)} | ${ms(r.seriesMonth.p50)} / ${ms(r.seriesMonth.p95)} |`,
   ),
   '',
 ];
