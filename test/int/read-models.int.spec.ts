@@ -380,7 +380,8 @@ describe.each(backends)('read models under crashes and rebuilds (%s)', (_label, 
     expect(crashedAndCaughtUp).toBe(true);
     const checker = new ProjectionRunner({ store, db, projections, logger: quiet });
     const afterCrashes = await digests(db, tables);
-    for (const projection of projections) await checker.rebuild(projection.name);
+    // All of them in one pass over the log, as `ruche projections rebuild` does.
+    await checker.rebuildMany();
     const rebuilt = await digests(db, tables);
     expect(rebuilt).toEqual(afterCrashes);
     // The read models hold what the log says, so the digests compare filled tables.
@@ -453,15 +454,7 @@ describe.each(backends)('read models under crashes and rebuilds (%s)', (_label, 
     }
   }, 300_000);
 
-  it('rebuilds deterministically: rebuilding every projection again gives identical tables', async () => {
-    const checker = new ProjectionRunner({ store, db, projections, logger: quiet });
-    const before = await digests(db, tables);
-    // All of them in one pass over the log, as `ruche projections rebuild` does.
-    await checker.rebuildMany();
-    expect(await digests(db, tables)).toEqual(before);
-    expect(await applyLogAudits(db, projections, positions)).toEqual(everyPositionOnce(projections, positions));
-  }, 180_000);
-  it('rebuilds on two threads (SQLite) or two connections (PostgreSQL) side by side to identical tables, every event applied once', async () => {
+  it('rebuilds deterministically: again, on two threads (SQLite) or two connections (PostgreSQL) side by side, to identical tables, every event applied once', async () => {
     const before = await digests(db, tables);
     const line = await rebuildInChild(backend);
     expect(line).toMatch(/^rebuilt /);
@@ -477,7 +470,8 @@ describe.each(backends)('read models under crashes and rebuilds (%s)', (_label, 
     const before = await digests(db, tables);
     const checkpoints = async () => db.query(`SELECT name, generation, position, rebuild_owner FROM projection_checkpoints ORDER BY name`);
     const checkpointsBefore = await checkpoints();
-    const failAt = positions[Math.floor(positions.length / 2)]!;
+    // Early in the log: the rebuild fails after a few batches, not after half of them.
+    const failAt = positions[Math.floor(positions.length / 5)]!;
     const line = await rebuildInChild(backend, { FAIL_PROJECTION: 'notifications', FAIL_AT: String(failAt) });
     // On SQLite notifications, among the heaviest, replays on the worker thread, not the main one (0).
     const thread = db.dialect === 'sqlite' ? '[1-9]\\d*' : '0';

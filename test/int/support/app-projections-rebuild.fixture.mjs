@@ -17,8 +17,8 @@ const runner = new ProjectionRunner({
   db,
   projections: countedAppProjections(db.dialect),
   // Small batches: many of them cross the threads.
-  rebuildBatchSize: 300,
-  stagedRebuildBatchSize: 700,
+  rebuildBatchSize: 1000,
+  stagedRebuildBatchSize: 2000,
   replayThreads: { count: parallelism, source },
   rebuildConnections: parallelism,
   logger: { log: () => undefined, warn: (m) => console.error(m), error: (m) => console.error(m) },
