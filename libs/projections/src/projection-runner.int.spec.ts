@@ -76,15 +76,15 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
       return runner;
     };
 
-    beforeAll(async () => {
+    // A log of its own for each test: a rebuild replays the whole log, and on one shared log the
+    // later tests' rebuilds replayed every earlier test's events too.
+    beforeEach(async () => {
       backend = makeBackend();
       store = await backend.openStore();
       db = await backend.openDb();
     }, T);
     afterEach(async () => {
       await Promise.all(runners.splice(0).map((runner) => runner.stop()));
-    });
-    afterAll(async () => {
       killFixtures();
       await db?.close();
       await store?.close();
