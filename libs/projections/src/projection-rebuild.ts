@@ -295,25 +295,20 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
         next.catch(() => undefined); // a read not used (the replay stopped) must not go unhandled
         prefetched = { from: last, batch: next };
       }
+      // One transaction here (staged, or a single connection), or one per connection's share.
+      const groups = staging ? [here] : (sideBySide ?? [[...projections.keys()]]);
       try {
-        if (!staging && sideBySide) {
-          const outcomes = await Promise.allSettled(
-            sideBySide.map((group) =>
-              db.transaction(async (tx) => {
-                for (const index of group) await applyAll(projections[index]!, batch, tx, shadows[index]!);
-                await claimHeld(tx, last, group);
-              }, { durable: false }),
-            ),
-          );
-          const failed = outcomes.find((outcome) => outcome.status === 'rejected');
-          if (failed) throw failed.reason;
-        } else {
-          await target.transaction(async (tx) => {
-            for (const index of staging ? here : projections.keys()) await applyAll(projections[index]!, batch, tx, shadows[index]!);
-            if (!staging) await claimHeld(tx, last);
-            // Shadow tables only: a crash can undo the last batches with their progress, replayed again.
-          }, { durable: false });
-        }
+        const outcomes = await Promise.allSettled(
+          groups.map((group) =>
+            target.transaction(async (tx) => {
+              for (const index of group) await applyAll(projections[index]!, batch, tx, shadows[index]!);
+              // Shadow tables only: a crash can undo the last batches with their progress, replayed again.
+              if (!staging) await claimHeld(tx, last, sideBySide ? group : undefined);
+            }, { durable: false }),
+          ),
+        );
+        const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+        if (failed) throw failed.reason;
       } finally {
         const failed = (await Promise.all(elsewhere)).find((outcome) => outcome !== undefined);
         if (failed !== undefined) throw threadFailure(failed, batch[0]!.position);

@@ -39,7 +39,7 @@ export type ReplayThreadRequest = { kind: 'batch'; events: readonly RecordedEven
 
 export type ReplayThreadReply =
   | { kind: 'ready' }
-  | { kind: 'applied'; position: number }
+  | { kind: 'applied' }
   | { kind: 'finished' }
   | { kind: 'failed'; message: string; projection?: string; position?: number };
 

@@ -10,7 +10,7 @@ import type { RecordedEvent } from '#ruche/eventstore';
 import { applyAll, RebuildFailedError } from './projection-rebuild.js';
 import type { Projection } from './projection.js';
 import type { ReplayThreadData, ReplayThreadReply, ReplayThreadRequest } from './replay-threads.js';
-import { openStagingFile } from './sqlite/sqlite-database.js';
+import { SqliteDatabase } from './sqlite/sqlite-database.js';
 
 const port = parentPort;
 if (!port) throw new Error('replay-worker runs as a worker thread');
@@ -37,7 +37,7 @@ try {
     if (projection.version !== version) throw new Error(`Projection ${name} is at version ${projection.version} here, ${version} in the rebuild`);
     return { projection, tables };
   });
-  const db = openStagingFile(data.file);
+  const db = SqliteDatabase.openStagingFile(data.file);
   await db.transaction(async (tx) => {
     for (const { projection, tables } of mine) await projection.createTables(tx, tables);
   });
@@ -54,7 +54,7 @@ try {
         await db.transaction(async (tx) => {
           for (const { projection, tables } of mine) await applyAll(projection, batch, tx, tables);
         });
-        say({ kind: 'applied', position: batch[batch.length - 1]?.position ?? 0 });
+        say({ kind: 'applied' });
       } catch (error) {
         say(failure(error));
       }

@@ -70,7 +70,7 @@ export interface StagingArea {
   readonly db: SqlDatabase;
   /**
    * Optional: closes `db`, keeping what it holds, and answers the file behind it, for a replay
-   * thread to open (SQLite: openStagingFile) and close before copyInto. Areas that cannot be
+   * thread to open (SQLite: SqliteDatabase.openStagingFile) and close before copyInto. Areas that cannot be
    * handed to another thread do not have it.
    */
   handOver?(): Promise<string>;

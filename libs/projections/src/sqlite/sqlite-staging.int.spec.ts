@@ -3,9 +3,9 @@ import { basename, dirname, join } from 'node:path';
 import type { EventStore, RecordedEvent } from '#ruche/eventstore';
 import {
   isShadowTable,
-  openStagingFile,
   ProjectionRunner,
   RebuildFailedError,
+  SqliteDatabase,
   type PhysicalTables,
   type Projection,
   type RebuildProgress,
@@ -140,7 +140,7 @@ describe('SQLite rebuild through a staging file', () => {
 
   it('writes a staging file without a journal: nothing but the file beside it while a replay writes it', async () => {
     const file = `${filename}-staging-journal-check`;
-    const staging = openStagingFile(file);
+    const staging = SqliteDatabase.openStagingFile(file);
     try {
       await staging.transaction(async (tx) => {
         await tx.execute('CREATE TABLE pages (body TEXT NOT NULL)');
