@@ -76,6 +76,23 @@ describe('SqliteDatabase: a transaction that awaits other I/O', () => {
     expect(await ids(other)).toEqual(['other-connection']);
   });
 
+  it('awaiting a timer already due when the event loop turns: rejected too, nothing committed', async () => {
+    // The timers phase comes before the check phase: a timer due by then would resolve before an
+    // immediate armed at BEGIN could notice (seen once on a loaded machine with a 1 ms timer).
+    const error = await rejectionOf(
+      db.transaction(async (tx) => {
+        await insert(tx, 'before-the-timer');
+        const due = new Promise((resolve) => setTimeout(resolve, 1));
+        const until = performance.now() + 5;
+        while (performance.now() < until); // the timer is due before this turn of the loop ends
+        await due;
+        await insert(tx, 'after-the-timer');
+      }),
+    );
+    expect(error).toBeInstanceOf(TransactionAwaitedIoError);
+    expect(await ids()).toEqual([]);
+  });
+
   it('awaiting a network call: rejected before it answers, and every later statement of the transaction refused', async () => {
     let late: unknown;
     let fetched = false;

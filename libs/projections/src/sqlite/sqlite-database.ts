@@ -130,22 +130,33 @@ export class SqliteDatabase implements SqlDatabase {
     let stalled!: (error: Error) => void;
     const awaitedIo = new Promise<never>((_, reject) => (stalled = reject));
     // Runs only once the microtask queue is empty: fn still pending means it awaits other I/O.
-    const watch = setImmediate(() => {
+    // Both an immediate and a timer: this runs in the event loop's check phase (transaction()
+    // waits for setImmediate), so an immediate armed now fires in the next iteration, after its
+    // timers, and a short timer awaited by fn (1 ms on a loaded machine) would resolve first;
+    // a timer armed now fires before any timer fn arms after it.
+    const stall = (): void => {
+      if (ended) return;
       ended = new TransactionAwaitedIoError();
       try {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
       } finally {
         stalled(ended);
       }
-    });
+    };
+    const watch = setImmediate(stall);
+    const watchTimer = setTimeout(stall, 0);
+    const unwatch = (): void => {
+      clearImmediate(watch);
+      clearTimeout(watchTimer);
+    };
     try {
       const result = await Promise.race([this.inTransaction.run(true, () => fn(tx)), awaitedIo]);
-      clearImmediate(watch);
+      unwatch();
       ended = new Error('This transaction has ended');
       this.db.exec('COMMIT');
       return result;
     } catch (error) {
-      clearImmediate(watch);
+      unwatch();
       ended ??= new Error('This transaction has ended');
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw error;
@@ -194,11 +205,15 @@ export class SqliteDatabase implements SqlDatabase {
     }
     const file = path.join(dir, `${prefix}${id}`);
     rmSync(file, { force: true });
-    return new SqliteStagingArea(this, openStagingFile(file), file);
+    return new SqliteStagingArea(this, SqliteDatabase.openStagingFile(file), file);
   }
 
-  /** See openStagingFile. */
-  static scratchFile(file: string): SqliteDatabase {
+  /**
+   * Opens (creating it if need be) a rebuild's staging file: no journal, no fsync, an exclusive
+   * lock, a 1 GiB cache, one transaction from open to close (see runStaged). A replay thread
+   * opens the file its rebuild handed over (StagingArea.handOver) this way.
+   */
+  static openStagingFile(file: string): SqliteDatabase {
     const raw = new Sqlite(file);
     try {
       // better-sqlite3's defensive mode silently keeps the journal on (`delete`) otherwise.
@@ -371,15 +386,6 @@ export class SqliteDatabase implements SqlDatabase {
   }
 }
 
-/**
- * Opens (creating it if need be) a rebuild's staging file: no journal, no fsync, an exclusive
- * lock, a 1 GiB cache, one transaction from open to close (see SqliteDatabase.runStaged). A
- * replay thread opens the file its rebuild handed over (StagingArea.handOver) this way.
- */
-export function openStagingFile(file: string): SqliteDatabase {
-  return SqliteDatabase.scratchFile(file);
-}
-
 /** A read-store transaction on SQLite awaited something other than its own statements. */
 export class TransactionAwaitedIoError extends Error {
   constructor() {
@@ -401,7 +407,7 @@ class SqliteStagingArea implements StagingArea {
   constructor(
     private readonly target: SqliteDatabase,
     readonly db: SqliteDatabase,
-    readonly file: string,
+    private readonly file: string,
   ) {}
 
   async handOver(): Promise<string> {
