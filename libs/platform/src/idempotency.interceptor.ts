@@ -14,7 +14,7 @@ import type { Request } from 'express';
 import { from, of, type Observable } from 'rxjs';
 import { mergeMap } from 'rxjs/operators';
 import { DomainError } from '#ruche/domain-kit';
-import type { SqlDatabase } from '#ruche/projections';
+import { createTablesOnce, type SqlDatabase } from '#ruche/projections';
 import { newCommandId } from './handle-command.js';
 import type { RequestMeta } from './command-runner.js';
 import { CLOCK, READ_DB, type Clock } from './tokens.js';
@@ -67,7 +67,7 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.db.execute(
+    await createTablesOnce(this.db, [
       `CREATE TABLE IF NOT EXISTS idempotency_keys (
          scope TEXT NOT NULL,
          key TEXT NOT NULL,
@@ -78,8 +78,8 @@ export class IdempotencyInterceptor implements NestInterceptor, OnModuleInit {
          created_at TEXT NOT NULL,
          PRIMARY KEY (scope, key)
        )`,
-    );
-    await this.db.execute('CREATE INDEX IF NOT EXISTS idempotency_keys_by_created_at ON idempotency_keys (created_at)');
+      'CREATE INDEX IF NOT EXISTS idempotency_keys_by_created_at ON idempotency_keys (created_at)',
+    ]);
   }
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {

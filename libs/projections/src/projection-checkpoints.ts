@@ -1,4 +1,4 @@
-import type { SqlDatabase, SqlExecutor } from './sql-database.js';
+import { createTablesOnce, type SqlDatabase, type SqlExecutor } from './sql-database.js';
 import { createProjectionTables, liveTables, type Projection } from './projection.js';
 
 export type CheckpointStatus = 'running' | 'failed';
@@ -40,13 +40,7 @@ const DDL = `CREATE TABLE IF NOT EXISTS projection_checkpoints (
 
 /** Creates the checkpoint table if needed; safe when several processes start at once. */
 export async function ensureCheckpointTable(db: SqlDatabase): Promise<void> {
-  try {
-    await db.execute(DDL);
-  } catch (error) {
-    // PostgreSQL: a concurrent CREATE TABLE IF NOT EXISTS can still collide on the type name.
-    const code = (error as { code?: string }).code;
-    if (code !== '23505' && code !== '42P07') throw error;
-  }
+  await createTablesOnce(db, [DDL]);
 }
 
 export async function loadCheckpoint(db: SqlExecutor, name: string): Promise<CheckpointRow | undefined> {

@@ -241,7 +241,8 @@ export class ProjectionRunner {
   private emitterBatches: BatchSource | undefined;
   /** One read of the log for every feed and the emitter. */
   private readonly log: SharedLog;
-  private checkpointTableReady = false;
+  /** Created once per runner: its own concurrent calls (two rebuilds at once) share the one attempt. */
+  private checkpointTable: Promise<void> | undefined;
   private readonly leases: ProjectionLeases | undefined;
   private readonly leaseRetryMs: number;
   private readonly standbyPollMs: number;
@@ -403,7 +404,7 @@ export class ProjectionRunner {
   /** Each projection's position, the head, the lag and the state, as the checkpoint table says. */
   async status(): Promise<RunnerStatus> {
     // Once per runner: status() backs /api/health, which must not run DDL on every call.
-    if (!this.checkpointTableReady) await this.createCheckpointTable();
+    await this.createCheckpointTable();
     const [rows, head] = await Promise.all([loadCheckpoints(this.db), this.store.headPosition()]);
     const byName = new Map(rows.map((row) => [row.name, row]));
     const staleBefore = this.clock().getTime() - this.rebuildStaleAfterMs;
@@ -442,9 +443,12 @@ export class ProjectionRunner {
     return { head, projections };
   }
 
-  private async createCheckpointTable(): Promise<void> {
-    await ensureCheckpointTable(this.db);
-    this.checkpointTableReady = true;
+  private createCheckpointTable(): Promise<void> {
+    this.checkpointTable ??= ensureCheckpointTable(this.db).catch((error: unknown) => {
+      this.checkpointTable = undefined;
+      throw error;
+    });
+    return this.checkpointTable;
   }
 
   private async prepare(): Promise<void> {

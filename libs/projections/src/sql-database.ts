@@ -108,3 +108,22 @@ export function assertIdentifier(name: string, what = 'identifier'): string {
   }
   return name;
 }
+
+/** With the schema's name after it, the key of the advisory lock createTablesOnce takes. */
+export const SCHEMA_DDL_LOCK = 'ruche.ddl.';
+
+/**
+ * Runs `CREATE … IF NOT EXISTS` statements so that processes starting together on one database
+ * all succeed. PostgreSQL's IF NOT EXISTS is not safe against a concurrent creator: the loser
+ * fails with 23505, 42P07 or 42710 depending on timing (a CI run failed on "type already
+ * exists"). There the statements run in one transaction holding a lock scoped to the schema,
+ * so each creator after the first sees the objects. SQLite's write lock already serialises them.
+ */
+export async function createTablesOnce(db: SqlDatabase, statements: readonly string[]): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (db.dialect === 'postgres') {
+      await tx.queryOne(`SELECT pg_advisory_xact_lock(hashtextextended($1 || current_schema(), 0)) AS locked`, [SCHEMA_DDL_LOCK]);
+    }
+    for (const sql of statements) await tx.execute(sql);
+  });
+}

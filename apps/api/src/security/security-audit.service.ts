@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
-import type { SqlDatabase } from '#ruche/projections';
+import { createTablesOnce, type SqlDatabase } from '#ruche/projections';
 import { CLOCK, READ_DB, type Clock, type SecurityAudit, type SecurityFact } from '#ruche/platform';
 
 /**
@@ -27,22 +27,21 @@ export class SecurityAuditService implements SecurityAudit, OnModuleInit {
   }
 
   private table(): Promise<unknown> {
-    this.ready ??= this.db
-      .execute(
-        `CREATE TABLE IF NOT EXISTS security_events (
-           id TEXT PRIMARY KEY,
-           type TEXT NOT NULL,
-           at TEXT NOT NULL,
-           user_id TEXT,
-           ip TEXT,
-           method TEXT,
-           path TEXT,
-           reason TEXT NOT NULL,
-           details TEXT NOT NULL,
-           correlation_id TEXT
-         )`,
-      )
-      .then(() => this.db.execute('CREATE INDEX IF NOT EXISTS security_events_by_time ON security_events (at, id)'));
+    this.ready ??= createTablesOnce(this.db, [
+      `CREATE TABLE IF NOT EXISTS security_events (
+         id TEXT PRIMARY KEY,
+         type TEXT NOT NULL,
+         at TEXT NOT NULL,
+         user_id TEXT,
+         ip TEXT,
+         method TEXT,
+         path TEXT,
+         reason TEXT NOT NULL,
+         details TEXT NOT NULL,
+         correlation_id TEXT
+       )`,
+      'CREATE INDEX IF NOT EXISTS security_events_by_time ON security_events (at, id)',
+    ]);
     return this.ready;
   }
 

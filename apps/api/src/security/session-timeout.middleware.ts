@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable, Optional, type NestMiddleware, type OnModuleInit } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import type { SqlDatabase } from '#ruche/projections';
+import { createTablesOnce, type SqlDatabase } from '#ruche/projections';
 import { CLOCK, READ_DB, SECURITY_AUDIT, type Clock, type SecurityAudit } from '#ruche/platform';
 import { SESSION_COOKIE, SessionStore } from '#ruche/identity/nest';
 import { RUCHE_CONFIG, type RucheConfig } from '../config/configuration.js';
@@ -37,7 +37,7 @@ export class SessionTimeoutMiddleware implements NestMiddleware, OnModuleInit {
   private table(): Promise<unknown> {
     let ready = SessionTimeoutMiddleware.tables.get(this.db);
     if (!ready) {
-      ready = this.db.execute('CREATE TABLE IF NOT EXISTS session_activity (session_id TEXT PRIMARY KEY, last_seen_at TEXT NOT NULL)');
+      ready = createTablesOnce(this.db, ['CREATE TABLE IF NOT EXISTS session_activity (session_id TEXT PRIMARY KEY, last_seen_at TEXT NOT NULL)']);
       SessionTimeoutMiddleware.tables.set(this.db, ready);
     }
     return ready;

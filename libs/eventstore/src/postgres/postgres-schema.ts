@@ -260,7 +260,7 @@ export async function migrateEventStore(pool: pg.Pool, tables: EventStoreTables)
       // Someone creating the same schema without our lock (a read model, say) can still race
       // CREATE ... IF NOT EXISTS; a second pass sees the object and moves on.
       const code = (error as { code?: string }).code;
-      if (attempt < 3 && (code === '23505' || code === '42P06' || code === '42P07')) continue;
+      if (attempt < 3 && (code === '23505' || code === '42P06' || code === '42P07' || code === '42710')) continue;
       throw error;
     }
   }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { SqlDatabase } from '#ruche/projections';
+import { createTablesOnce, type SqlDatabase } from '#ruche/projections';
 import { CLOCK, READ_DB, type Clock } from '#ruche/platform';
 import { OIDC_LOGIN_TTL_MS } from './oidc.settings.js';
 
@@ -26,7 +26,7 @@ export class OidcStore implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.db.execute(
+    await createTablesOnce(this.db, [
       `CREATE TABLE IF NOT EXISTS oidc_logins (
          binding_hash TEXT PRIMARY KEY,
          state TEXT NOT NULL,
@@ -35,16 +35,14 @@ export class OidcStore implements OnModuleInit {
          return_to TEXT NOT NULL,
          expires_at TEXT NOT NULL
        )`,
-    );
-    await this.db.execute('CREATE INDEX IF NOT EXISTS oidc_logins_expires_at ON oidc_logins (expires_at)');
-    await this.db.execute(
+      'CREATE INDEX IF NOT EXISTS oidc_logins_expires_at ON oidc_logins (expires_at)',
       `CREATE TABLE IF NOT EXISTS oidc_sessions (
          session_id TEXT PRIMARY KEY,
          id_token TEXT NOT NULL,
          expires_at TEXT NOT NULL
        )`,
-    );
-    await this.db.execute('CREATE INDEX IF NOT EXISTS oidc_sessions_expires_at ON oidc_sessions (expires_at)');
+      'CREATE INDEX IF NOT EXISTS oidc_sessions_expires_at ON oidc_sessions (expires_at)',
+    ]);
   }
 
   /** Records a sign-in in progress; returns the cookie value that binds it to this browser. */

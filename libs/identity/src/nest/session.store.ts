@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import type { SqlDatabase } from '#ruche/projections';
+import { createTablesOnce, type SqlDatabase } from '#ruche/projections';
 import { CLOCK, READ_DB, type Clock } from '#ruche/platform';
 
 export const SESSION_COOKIE = 'ruche_session';
@@ -26,7 +26,7 @@ export class SessionStore implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.db.execute(
+    await createTablesOnce(this.db, [
       `CREATE TABLE IF NOT EXISTS sessions (
          token_hash TEXT PRIMARY KEY,
          user_id TEXT NOT NULL,
@@ -34,9 +34,9 @@ export class SessionStore implements OnModuleInit {
          created_at TEXT NOT NULL,
          expires_at TEXT NOT NULL
        )`,
-    );
-    // The sweep at each sign-in looks expired rows up by expires_at, not by scanning the table.
-    await this.db.execute('CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at)');
+      // The sweep at each sign-in looks expired rows up by expires_at, not by scanning the table.
+      'CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at)',
+    ]);
   }
 
   /** A new session id at each sign-in (no fixation). Returns the token for the cookie. */
