@@ -64,6 +64,8 @@ const SAMPLES = int('BENCH_SAMPLES', 100);
 const WITH_RUNNER = process.env.BENCH_RUNNER !== '0';
 const THREADS = int('BENCH_THREADS', Math.min(4, os.availableParallelism()));
 const WITH_SERIAL = process.env.BENCH_SERIAL === '1';
+/** BENCH_PROFILE=1 also rebuilds each projection alone and prints its time. */
+const WITH_PROFILE = process.env.BENCH_PROFILE === '1';
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'sqlite,postgres').split(',').map((b) => b.trim()) as Backend[];
 const KEPT_SQLITE_FILE = process.env.BENCH_SQLITE_FILE;
 const KEPT_PG_SCHEMA = process.env.BENCH_PG_SCHEMA;
@@ -260,12 +262,15 @@ async function benchmark(backend: Backend, establishments: number): Promise<Resu
       logger: quiet,
       replayThreads: appReplayThreads({ readStore: subject.db.dialect, rebuildThreads: THREADS }),
     });
-    const rebuildAll = async (on: ProjectionRunner, label: string) => {
+    const rebuildAll = async (on: ProjectionRunner, label: string, names?: string[]) => {
       log(`  rebuilding all ${projections.length} projections of the app together from position 0 (${label})…`);
       const started = performance.now();
       let lastReport = started;
-      const results = await on.rebuildMany(undefined, {
+      // When each phase began: where the time goes, printed after.
+      const phases = new Map<string, number>();
+      const results = await on.rebuildMany(names, {
         onProgress: (p) => {
+          if (!phases.has(p.phase)) phases.set(p.phase, performance.now());
           if (performance.now() - lastReport > 5000) {
             lastReport = performance.now();
             log(`  … ${p.phase} ${p.position.toLocaleString('en')} / ${p.head.toLocaleString('en')}`);
@@ -273,7 +278,9 @@ async function benchmark(backend: Backend, establishments: number): Promise<Resu
         },
       });
       const durationMs = performance.now() - started;
-      log(`  ${(durationMs / 1000).toFixed(1)} s, ${results[0]!.parallelism} side by side`);
+      const marks = [...phases.entries(), ['end', performance.now()] as const];
+      const spans = marks.slice(0, -1).map(([phase, at], i) => `${phase} ${((marks[i + 1]![1] - at) / 1000).toFixed(1)} s`);
+      log(`  ${(durationMs / 1000).toFixed(1)} s, ${results[0]!.parallelism} side by side (${spans.join(', ')})`);
       return { events: Math.max(...results.map((r) => r.events)), durationMs, parallelism: results[0]!.parallelism };
     };
     let serial: { events: number; durationMs: number } | undefined;
@@ -284,6 +291,11 @@ async function benchmark(backend: Backend, establishments: number): Promise<Resu
         serial = await rebuildAll(one, 'one thread, one connection');
       }
       rebuild = await rebuildAll(runner, subject.db.dialect === 'sqlite' ? `up to ${THREADS} threads` : 'the runner\'s connections');
+      if (WITH_PROFILE) {
+        // Each projection alone, on one thread and one connection: what each costs to replay.
+        const one = new ProjectionRunner({ store: subject.store, db: subject.db, projections, logger: quiet, rebuildConnections: 1 });
+        for (const projection of projections) await rebuildAll(one, projection.name, [projection.name]);
+      }
     } else {
       // The spaces read model serves the access checks of the queries below (not timed).
       await runner.rebuild(spacesProjection.name);

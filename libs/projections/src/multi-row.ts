@@ -30,10 +30,15 @@ export function placeholders(count: number, offset = 0): string[] {
 /** Statement texts by head, row count and tail: a few per table, built once. */
 const statements = new Map<string, string>();
 
+const plainTuple = (params: string[]): string => params.join(', ');
+/** `INSERT INTO <table> (<columns>)`: what an adapter's insertMany can take over. */
+const INSERT_HEAD = /^INSERT INTO ([a-z_][a-z0-9_]*) \(([a-z0-9_,\s]+)\)$/;
+
 /**
  * `<head> VALUES (…), (…) <tail>` for rows of `width` values, in chunks; `tuple` writes one row's
  * values from its placeholders (plain by default; e.g. `to_tsvector(…)` around one). Answers the
- * number of rows the statements changed.
+ * number of rows the statements changed. Where the executor has insertMany (PostgreSQL) and the
+ * tuple is plain, the rows go through it instead.
  */
 export async function insertRows(
   tx: SqlExecutor,
@@ -41,8 +46,16 @@ export async function insertRows(
   width: number,
   rows: readonly (readonly SqlValue[])[],
   tail: string,
-  tuple: (params: string[]) => string = (params) => params.join(', '),
+  tuple: (params: string[]) => string = plainTuple,
 ): Promise<number> {
+  if (tx.insertMany && tuple === plainTuple) {
+    const target = INSERT_HEAD.exec(head.trim());
+    const columns = target?.[2]!.split(',').map((column) => column.trim());
+    if (target && columns!.length === width) {
+      for (const row of rows) if (row.length !== width) throw new Error(`Row of ${row.length} values for ${width} columns`);
+      return rows.length === 0 ? 0 : tx.insertMany({ table: target[1]!, columns: columns!, rows, tail });
+    }
+  }
   let changed = 0;
   for (const chunk of chunks(rows, width)) {
     const params: SqlValue[] = [];

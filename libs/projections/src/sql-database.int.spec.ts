@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { postgresService, testDatabaseUrl, uniqueSchema } from '#ruche/eventstore/testing';
-import { openPostgresDatabase, openSqliteDatabase, type SqlDatabase } from '#ruche/projections';
+import { chunks, insertRows, openPostgresDatabase, openSqliteDatabase, type BulkInsert, type SqlDatabase, type SqlExecutor, type SqlValue } from '#ruche/projections';
 
 const postgres = await postgresService();
 
@@ -61,6 +61,39 @@ function portDescribe(
       expect(await db.queryOne('SELECT n FROM items WHERE id = $1', ['a'])).toEqual({ n: 3 });
       expect(await db.execute('UPDATE items SET n = 0 WHERE id = $1', ['nobody'])).toEqual({ rowCount: 0 });
       expect(await db.queryOne('SELECT n FROM items WHERE id = $1', ['nobody'])).toBeUndefined();
+    });
+
+    it('inserts many rows with insertRows: every value as given, conflicts counted, beyond one statement', async () => {
+      const rows = Array.from({ length: 12_345 }, (_, i): SqlValue[] => [`k${i}`, i * 1_000_003, i % 7 === 0 ? null : `l'"\\,{}${i}`]);
+      // Counts what reaches the engine: PostgreSQL takes the rows as arrays (insertMany), a
+      // statement per 10,000 rows; SQLite as multi-row VALUES of at most 900 parameters.
+      const calls = { execute: 0, insertMany: 0 };
+      const changed = await db.transaction(async (tx) => {
+        const counted: SqlExecutor = {
+          query: (sql, params) => tx.query(sql, params),
+          queryOne: (sql, params) => tx.queryOne(sql, params),
+          execute: (sql, params) => (calls.execute++, tx.execute(sql, params)),
+          ...(tx.insertMany ? { insertMany: (insert: BulkInsert) => (calls.insertMany++, tx.insertMany!(insert)) } : {}),
+        };
+        return insertRows(counted, 'INSERT INTO items (id, n, label)', 3, rows, 'ON CONFLICT (id) DO NOTHING');
+      });
+      expect(changed).toBe(12_345);
+      if (db.dialect === 'postgres') expect(calls).toEqual({ execute: 0, insertMany: 1 });
+      else expect(calls).toEqual({ execute: [...chunks(rows, 3)].length, insertMany: 0 });
+      const stored = await db.query<{ id: string; n: number; label: string | null }>('SELECT id, n, label FROM items');
+      expect(stored.map((row) => [row.id, row.n, row.label]).sort()).toEqual(rows.map((row) => [...row]).sort());
+
+      const again = [...rows.slice(0, 100), ...Array.from({ length: 50 }, (_, i): SqlValue[] => [`new${i}`, i, null])];
+      expect(await db.transaction((tx) => insertRows(tx, 'INSERT INTO items (id, n, label)', 3, again, 'ON CONFLICT (id) DO NOTHING'))).toBe(50);
+      const added = await db.transaction((tx) =>
+        insertRows(tx, 'INSERT INTO items (id, n)', 2, [['k1', 5], ['new0', 7]], 'ON CONFLICT (id) DO UPDATE SET n = items.n + excluded.n'),
+      );
+      expect(added).toBe(2);
+      expect(await db.query('SELECT id, n FROM items WHERE id IN ($1, $2) ORDER BY id', ['k1', 'new0'])).toEqual([
+        { id: 'k1', n: 1_000_008 },
+        { id: 'new0', n: 7 },
+      ]);
+      expect(await db.queryOne('SELECT COUNT(*) AS c FROM items')).toEqual({ c: 12_395 });
     });
 
     it('refuses a parameter count that does not match the statement', async () => {

@@ -34,6 +34,19 @@ export interface SqlExecutor {
   queryOne<T extends object = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
   /** A statement run for its effect (DDL, INSERT, UPDATE, DELETE). */
   execute(sql: string, params?: readonly SqlValue[]): Promise<ExecuteResult>;
+  /**
+   * Optional: the engine's own way of inserting many rows in one statement, used by insertRows
+   * (multi-row.ts) when present. Answers the number of rows inserted or updated.
+   */
+  insertMany?(insert: BulkInsert): Promise<number>;
+}
+
+/** `INSERT INTO <table> (<columns>) <rows> <tail>`: the tail is an ON CONFLICT clause or ''. */
+export interface BulkInsert {
+  table: string;
+  columns: readonly string[];
+  rows: readonly (readonly SqlValue[])[];
+  tail: string;
 }
 
 export type SqlDialect = 'sqlite' | 'postgres';

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { ExecuteResult, SqlDatabase, SqlExecutor, SqlValue, TransactionOptions } from '../sql-database.js';
+import type { BulkInsert, ExecuteResult, SqlDatabase, SqlExecutor, SqlValue, TransactionOptions } from '../sql-database.js';
 import { assertIdentifier } from '../sql-database.js';
 
 export interface PostgresDatabaseOptions {
@@ -43,7 +43,10 @@ const SEEN_LIMIT = 4096;
  * A text seen once goes unnamed, so that one-off texts do not pile up on the server.
  */
 function statement(sql: string, params: readonly SqlValue[]): pg.QueryConfig {
-  const values = bindAll(params);
+  return named(sql, bindAll(params));
+}
+
+function named(sql: string, values: unknown[]): pg.QueryConfig {
   if (values.length === 0) return { text: sql, values };
   let name = names.get(sql);
   if (name === undefined) {
@@ -58,10 +61,57 @@ function statement(sql: string, params: readonly SqlValue[]): pg.QueryConfig {
   return { name, text: sql, values };
 }
 
+/** Rows per insertMany statement: a batch's rows in one, bounded all the same. */
+const BULK_ROWS = 10_000;
+
+/**
+ * insertMany on PostgreSQL: one statement with an array parameter per column,
+ * `INSERT INTO t (a, b) SELECT * FROM unnest($1::text[], $2::bigint[]) <tail>`, instead of
+ * multi-row VALUES of at most 900 parameters. Measured on 204,800 rows of nine columns in batches
+ * of 2,048: 1.0 s against 2.1–2.6 s for prepared 64-row VALUES (the server binds nine values
+ * instead of 576, and one round trip per batch instead of 32); in the indicators projection's
+ * replay of 50 establishments, its three largest inserts 10.5 -> 7.5 s (index upkeep is the
+ * rest). The arrays need the columns' types, read from the catalog once per table name (tables
+ * do not change type under a name within a process: a projection's new tables come with a new
+ * version and a new generation).
+ */
+async function insertMany(
+  client: pg.Pool | pg.PoolClient,
+  types: Map<string, Map<string, string>>,
+  insert: BulkInsert,
+): Promise<number> {
+  let columnTypes = types.get(insert.table);
+  if (columnTypes === undefined) {
+    const { rows } = await client.query<{ name: string; type: string }>(
+      `SELECT attname AS name, format_type(atttypid, atttypmod) AS type FROM pg_attribute
+       WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`,
+      [insert.table],
+    );
+    if (rows.length === 0) throw new Error(`insertMany: no table ${insert.table}`);
+    columnTypes = new Map(rows.map((row) => [row.name, row.type]));
+    types.set(insert.table, columnTypes);
+  }
+  const casts = insert.columns.map((column, index) => {
+    const type = columnTypes.get(column);
+    if (type === undefined) throw new Error(`insertMany: ${insert.table} has no column ${column}`);
+    return `$${index + 1}::${type}[]`;
+  });
+  const sql = `INSERT INTO ${insert.table} (${insert.columns.join(', ')}) SELECT * FROM unnest(${casts.join(', ')}) ${insert.tail}`;
+  let changed = 0;
+  for (let from = 0; from < insert.rows.length; from += BULK_ROWS) {
+    const rows = insert.rows.slice(from, from + BULK_ROWS);
+    const arrays = insert.columns.map((_, column) => rows.map((row) => bindable(row[column]!)));
+    changed += (await client.query(named(sql, arrays))).rowCount ?? 0;
+  }
+  return changed;
+}
+
 /** The read store on PostgreSQL: a pool whose connections all use `schema` as their search_path. */
 export class PostgresDatabase implements SqlDatabase {
   readonly dialect = 'postgres' as const;
   private readonly inTransaction = new AsyncLocalStorage<boolean>();
+  /** Column types by table, for insertMany. */
+  private readonly columnTypes = new Map<string, Map<string, string>>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -106,6 +156,11 @@ export class PostgresDatabase implements SqlDatabase {
     return { rowCount: (await this.pool.query(statement(sql, params))).rowCount ?? 0 };
   }
 
+  async insertMany(insert: BulkInsert): Promise<number> {
+    this.assertOutsideTransaction();
+    return insertMany(this.pool, this.columnTypes, insert);
+  }
+
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     this.assertOutsideTransaction();
     const client = await this.pool.connect();
@@ -124,6 +179,10 @@ export class PostgresDatabase implements SqlDatabase {
       async execute(sql: string, params: readonly SqlValue[] = []): Promise<ExecuteResult> {
         guard();
         return { rowCount: (await client.query(statement(sql, params))).rowCount ?? 0 };
+      },
+      insertMany: async (insert: BulkInsert): Promise<number> => {
+        guard();
+        return insertMany(client, this.columnTypes, insert);
       },
     };
     let broken: Error | undefined;
