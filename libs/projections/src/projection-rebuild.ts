@@ -11,6 +11,9 @@ import { ReplayThread, ReplayThreadError, replayThreadsAvailable, shareOut, type
  */
 const READ_WEIGHT = 13;
 
+/** Side by side on PostgreSQL: batches a connection's share may run ahead of the slowest one. */
+const PIPELINE = 3;
+
 /** Shadow tables' suffix before they were named after their generation (`<table>__rebuild`). */
 const LEGACY_SHADOW_SUFFIX = '__rebuild';
 
@@ -209,6 +212,9 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
   /** The other replay threads, each with its projections and its own staging area. */
   let threads: { thread: ReplayThread; area: StagingArea; indices: number[] }[] = [];
   let parallelism = 1;
+  /** Side by side: each connection share's last transaction (see replayBatch). */
+  let tails: Promise<void>[] = [];
+  let stopping = false;
   const stopThreads = async (): Promise<void> => {
     const stopping = threads;
     threads = [];
@@ -274,15 +280,44 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     const sideBySide = db.dialect === 'postgres' && connections > 1 ? shareOut(projections, connections, db.dialect).filter((group) => group.length > 0) : undefined;
     if (sideBySide) parallelism = sideBySide.length;
 
+    /** Records that every projection has applied the log up to `last`. */
+    const applied = async (last: number, count: number): Promise<void> => {
+      position = last;
+      events += count;
+      if (!staging && db.dialect === 'postgres' && events >= analyzeAt) {
+        // Fresh shadow tables have no statistics, and a planner that takes a 50,000-row table
+        // for an empty one scans it whole for every lookup of a batch (and keeps that plan in
+        // its prepared statements): statistics as they grow, at 1,000, 4,000, 16,000… events.
+        analyzeAt *= 4;
+        for (const tables of shadows) for (const table of Object.values(tables)) await db.execute(`ANALYZE ${table}`);
+      }
+      report({ phase: 'replay', position, head });
+    };
+    // Side by side, each connection's share goes on to the next batch without waiting for the
+    // others' (up to PIPELINE batches ahead of the slowest): a barrier at each batch left the
+    // connections, and this process, waiting on the slowest share.
+    tails = (sideBySide ?? []).map(() => Promise.resolve());
+    const inFlight: { last: number; count: number; done: Promise<void> }[] = [];
+    const settleOldest = async (): Promise<void> => {
+      const oldest = inFlight.shift()!;
+      await oldest.done;
+      await applied(oldest.last, oldest.count);
+    };
+    const drain = async (): Promise<void> => {
+      while (inFlight.length > 0) await settleOldest();
+    };
+    /** The last position read and handed out; `position` trails it while batches are in flight. */
+    let read = position;
+
     // With replay threads or connections, the next batch is read while they apply this one.
     let prefetched: { from: number; batch: Promise<RecordedEvent[]> } | undefined;
     const replayBatch = async (): Promise<number> => {
       checkAbort();
       // A staged batch holds no lock on the read store: larger ones fold more rows in memory.
       const maxCount = staging ? stagedBatchSize : batchSize;
-      const ahead = prefetched?.from === position ? prefetched.batch : undefined;
+      const ahead = prefetched?.from === read ? prefetched.batch : undefined;
       prefetched = undefined;
-      const batch = (await ahead) ?? (await store.readAll({ fromPosition: position, maxCount }));
+      const batch = (await ahead) ?? (await store.readAll({ fromPosition: read, maxCount }));
       if (batch.length === 0) return 0;
       const last = batch[batch.length - 1]!.position;
       head = Math.max(head, last);
@@ -295,35 +330,41 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
         next.catch(() => undefined); // a read not used (the replay stopped) must not go unhandled
         prefetched = { from: last, batch: next };
       }
-      // One transaction here (staged, or a single connection), or one per connection's share.
-      const groups = staging ? [here] : (sideBySide ?? [[...projections.keys()]]);
-      try {
-        const outcomes = await Promise.allSettled(
-          groups.map((group) =>
-            target.transaction(async (tx) => {
+      if (!staging && sideBySide) {
+        // Each share in a transaction of its own, after its previous batch, with its claims.
+        const runs = sideBySide.map((group, share) => {
+          const run = tails[share]!.then(() => {
+            if (stopping) throw new RebuildAbortedError(label, 'the replay stopped');
+            return db.transaction(async (tx) => {
               for (const index of group) await applyAll(projections[index]!, batch, tx, shadows[index]!);
-              // Shadow tables only: a crash can undo the last batches with their progress, replayed again.
-              if (!staging) await claimHeld(tx, last, sideBySide ? group : undefined);
-            }, { durable: false }),
-          ),
-        );
-        const failed = outcomes.find((outcome) => outcome.status === 'rejected');
-        if (failed) throw failed.reason;
+              await claimHeld(tx, last, group);
+            }, { durable: false });
+          });
+          tails[share] = run;
+          return run;
+        });
+        const done = Promise.all(runs).then(() => undefined);
+        done.catch(() => undefined); // awaited by settleOldest, or given up when the replay stops
+        inFlight.push({ last, count: batch.length, done });
+        read = last;
+        while (inFlight.length > PIPELINE) await settleOldest();
+        return batch.length;
+      }
+      // One transaction here (staged, or a single connection).
+      const group = staging ? here : [...projections.keys()];
+      try {
+        await target.transaction(async (tx) => {
+          for (const index of group) await applyAll(projections[index]!, batch, tx, shadows[index]!);
+          // Shadow tables only: a crash can undo the last batches with their progress, replayed again.
+          if (!staging) await claimHeld(tx, last);
+        }, { durable: false });
       } finally {
         const failed = (await Promise.all(elsewhere)).find((outcome) => outcome !== undefined);
         if (failed !== undefined) throw threadFailure(failed, batch[0]!.position);
       }
       if (staging) await db.transaction((tx) => claimHeld(tx, last), { durable: false });
-      position = last;
-      events += batch.length;
-      if (!staging && db.dialect === 'postgres' && events >= analyzeAt) {
-        // Fresh shadow tables have no statistics, and a planner that takes a 50,000-row table
-        // for an empty one scans it whole for every lookup of a batch (and keeps that plan in
-        // its prepared statements): statistics as they grow, at 1,000, 4,000, 16,000… events.
-        analyzeAt *= 4;
-        for (const tables of shadows) for (const table of Object.values(tables)) await db.execute(`ANALYZE ${table}`);
-      }
-      report({ phase: 'replay', position, head });
+      read = last;
+      await applied(last, batch.length);
       return batch.length;
     };
 
@@ -333,7 +374,8 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     for (let round = 0; round < 2; round++) {
       if (round > 0) head = Math.max(head, await store.headPosition());
       const target = head;
-      while (position < target && (await replayBatch()) > 0);
+      while (read < target && (await replayBatch()) > 0);
+      await drain();
     }
 
     if (staging) {
@@ -380,7 +422,8 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       let live = 0;
       for (const name of names) live = Math.max(live, (await loadCheckpoint(db, name))?.position ?? 0);
       if (live - position <= batchSize) break;
-      while (position < live && (await replayBatch()) > 0);
+      while (read < live && (await replayBatch()) > 0);
+      await drain();
     }
 
     report({ phase: 'swap', position, head });
@@ -402,6 +445,9 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     report({ phase: 'done', position: Math.max(...swapped.map((r) => r.position)), head: Math.max(head, ...swapped.map((r) => r.position)) });
     return swapped;
   } catch (error) {
+    // No share's transaction may still run when the shadow tables are released.
+    stopping = true;
+    await Promise.allSettled(tails);
     for (let index = swapped.length; index < projections.length; index++) {
       await release(one(projections[index]!), token, shadows[index]!).catch(() => undefined);
     }
