@@ -237,13 +237,22 @@ export class FiguresReader {
     const masks = yearMasks(months);
     const active = masks.map(([year, mask]) => `(y.year = ${p.add(year)} AND (y.months & ${p.add(mask)}) <> 0)`).join(' OR ');
     let sql: string;
-    if (edges.length === 0 && masks.length > 0) {
+    if (edges.length === 0 && masks.length > 0 && this.db.dialect === 'sqlite') {
       // Whole months only (the usual span): one flat query, which the académie's totals answer
       // from the covering index on (kind, user_id) without a sort.
       sql = `SELECT ${grouping.key} AS key, y.kind AS kind, COUNT(DISTINCT y.user_id) AS n
                FROM ind_people_years y ${joinSpaces(request, 'y')}
               WHERE ${selection.where} AND (${active})
               ${groupBy(grouping, 'y.kind')}`;
+    } else if (edges.length === 0 && masks.length > 0) {
+      // PostgreSQL sorts every row for COUNT(DISTINCT), comparing text by the database's
+      // collation (C.UTF-8 goes through strcoll); distinct rows first are hashed instead: 21,524
+      // person-years of 200 establishments by establishment, 44–50 -> 20–32 ms.
+      sql = `SELECT z.key AS key, z.kind AS kind, COUNT(*) AS n
+               FROM (SELECT DISTINCT ${grouping.key} AS key, y.kind AS kind, y.user_id AS user_id
+                       FROM ind_people_years y ${joinSpaces(request, 'y')}
+                      WHERE ${selection.where} AND (${active})) z
+              GROUP BY z.key, z.kind`;
     } else {
       const parts: string[] = [];
       if (masks.length > 0) {
