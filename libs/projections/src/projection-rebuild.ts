@@ -214,7 +214,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
   let parallelism = 1;
   /** Side by side: each connection share's last transaction (see replayBatch). */
   let tails: Promise<void>[] = [];
-  let stopping = false;
+  let replayStopped = false;
   const stopThreads = async (): Promise<void> => {
     const stopping = threads;
     threads = [];
@@ -334,7 +334,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
         // Each share in a transaction of its own, after its previous batch, with its claims.
         const runs = sideBySide.map((group, share) => {
           const run = tails[share]!.then(() => {
-            if (stopping) throw new RebuildAbortedError(label, 'the replay stopped');
+            if (replayStopped) throw new RebuildAbortedError(label, 'the replay stopped');
             return db.transaction(async (tx) => {
               for (const index of group) await applyAll(projections[index]!, batch, tx, shadows[index]!);
               await claimHeld(tx, last, group);
@@ -446,7 +446,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     return swapped;
   } catch (error) {
     // No share's transaction may still run when the shadow tables are released.
-    stopping = true;
+    replayStopped = true;
     await Promise.allSettled(tails);
     for (let index = swapped.length; index < projections.length; index++) {
       await release(one(projections[index]!), token, shadows[index]!).catch(() => undefined);
