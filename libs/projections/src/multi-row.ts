@@ -48,13 +48,11 @@ export async function insertRows(
   tail: string,
   tuple: (params: string[]) => string = plainTuple,
 ): Promise<number> {
-  if (tx.insertMany && tuple === plainTuple) {
-    const target = INSERT_HEAD.exec(head.trim());
-    const columns = target?.[2]!.split(',').map((column) => column.trim());
-    if (target && columns!.length === width) {
-      for (const row of rows) if (row.length !== width) throw new Error(`Row of ${row.length} values for ${width} columns`);
-      return rows.length === 0 ? 0 : tx.insertMany({ table: target[1]!, columns: columns!, rows, tail });
-    }
+  const target = tx.insertMany && tuple === plainTuple ? INSERT_HEAD.exec(head.trim()) : null;
+  const columns = target ? target[2]!.split(',').map((column) => column.trim()) : [];
+  if (target && columns.length === width) {
+    for (const row of rows) if (row.length !== width) throw new Error(`Row of ${row.length} values for ${width} columns`);
+    return rows.length === 0 ? 0 : tx.insertMany!({ table: target[1]!, columns, rows, tail });
   }
   let changed = 0;
   for (const chunk of chunks(rows, width)) {

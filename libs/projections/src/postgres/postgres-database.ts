@@ -76,7 +76,7 @@ const BULK_ROWS = 10_000;
  * version and a new generation).
  */
 async function insertMany(
-  client: pg.Pool | pg.PoolClient,
+  client: pg.PoolClient,
   types: Map<string, Map<string, string>>,
   insert: BulkInsert,
 ): Promise<number> {
@@ -154,11 +154,6 @@ export class PostgresDatabase implements SqlDatabase {
   async execute(sql: string, params: readonly SqlValue[] = []): Promise<ExecuteResult> {
     this.assertOutsideTransaction();
     return { rowCount: (await this.pool.query(statement(sql, params))).rowCount ?? 0 };
-  }
-
-  async insertMany(insert: BulkInsert): Promise<number> {
-    this.assertOutsideTransaction();
-    return insertMany(this.pool, this.columnTypes, insert);
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
