@@ -60,7 +60,7 @@ const started = Date.now();
 const jest = spawn(
   process.execPath,
   [
-    '--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--selectProjects', 'e2e', '--runInBand',
+    '--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '--selectProjects', 'e2e', '--maxWorkers=2',
     ...ignored.flatMap((pattern) => ['--testPathIgnorePatterns', pattern]),
     ...process.argv.slice(2),
   ],
