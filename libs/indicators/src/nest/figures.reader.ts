@@ -3,7 +3,7 @@ import type { SqlDatabase, SqlValue } from '#ruche/projections';
 import { READ_DB } from '#ruche/platform';
 import { monthsAndEdges, periodStart, periodsOf, type DaySpan, type Granularity } from '../calendar.js';
 import { emptyFigures, hoursOf, median, ANSWER_WINDOW_SECONDS, type Figures } from '../figures.js';
-import { COUNTER_COLUMNS, monthBit, PEOPLE_KINDS } from './indicators.projection.js';
+import { ACADEMY_KEY, COUNTER_COLUMNS, monthBit, PEOPLE_GROUPS, PEOPLE_KINDS } from './indicators.projection.js';
 
 /**
  * Which spaces a figure is about, as a condition on `s` (a row of ind_spaces), with its
@@ -21,9 +21,14 @@ export interface Grouping {
   key: string;
   /** Extra parameters the key expression uses, numbered after the selection's. */
   params?: readonly SqlValue[];
+  /**
+   * The dimension of ind_people_groups whose keys are this grouping's keys over all spaces:
+   * distinct people over whole months are then read from it.
+   */
+  peopleGroup?: (typeof PEOPLE_GROUPS)[keyof typeof PEOPLE_GROUPS];
 }
 
-export const NO_GROUPING: Grouping = { key: `'all'` };
+export const NO_GROUPING: Grouping = { key: `'${ACADEMY_KEY}'`, peopleGroup: PEOPLE_GROUPS.academy };
 
 /**
  * The GROUP BY clause: the grouping's key unless it is the constant of NO_GROUPING (PostgreSQL
@@ -237,6 +242,18 @@ export class FiguresReader {
     const masks = yearMasks(months);
     const active = masks.map(([year, mask]) => `(y.year = ${p.add(year)} AND (y.months & ${p.add(mask)}) <> 0)`).join(' OR ');
     let sql: string;
+    if (edges.length === 0 && masks.length > 0 && selection === ALL_SPACES && grouping.peopleGroup) {
+      // The académie by establishment or in all: one row per person and group already, counted.
+      const q = new Params([]);
+      const dimension = q.add(grouping.peopleGroup);
+      const years = masks.map(([year, mask]) => `(g.year = ${q.add(year)} AND (g.months & ${q.add(mask)}) <> 0)`).join(' OR ');
+      const rows = await this.db.query<{ key: string; kind: string; n: number }>(
+        `SELECT g.group_key AS key, g.kind AS kind, COUNT(*) AS n FROM ind_people_groups g
+          WHERE g.dimension = ${dimension} AND (${years}) GROUP BY g.group_key, g.kind`,
+        q.values,
+      );
+      return rows.map((row) => ({ ...row, period: null }));
+    }
     if (edges.length === 0 && masks.length > 0 && this.db.dialect === 'sqlite') {
       // Whole months only (the usual span): one flat query, which the académie's totals answer
       // from the covering index on (kind, user_id) without a sort.

@@ -4,7 +4,7 @@ import { chunks, insertRows, type PhysicalTables, type SqlExecutor, type SqlValu
 import { parisDay, startOfMonth } from '../calendar.js';
 import { countedFactOf, isContribution, type CountedField } from '../counted-events.js';
 import { ANSWER_WINDOW_SECONDS } from '../figures.js';
-import { monthBit, type IndicatorTable } from './indicators.projection.js';
+import { ACADEMY_KEY, monthBit, NO_ESTABLISHMENT_KEY, PEOPLE_GROUPS, type IndicatorTable } from './indicators.projection.js';
 
 /*
  * The indicators projection applied a batch at a time: the same tables as one event at a time
@@ -252,6 +252,7 @@ export async function applyIndicatorBatch(
     [...peopleYears.values()].map(({ row, months }) => [...row, months]),
     `ON CONFLICT (space_id, year, kind, user_id) DO UPDATE SET months = ${t.ind_people_years}.months | excluded.months`,
   );
+  await upsertPeopleGroups(tx, t, peopleYears.values());
   const moved = [...competences.values()];
   await insertRows(
     tx,
@@ -259,5 +260,46 @@ export async function applyIndicatorBatch(
     3,
     moved.map((entry) => [entry.spaceId, entry.code, entry.delta]),
     `ON CONFLICT (space_id, code) DO UPDATE SET documents = ${t.ind_competences}.documents + excluded.documents`,
+  );
+}
+
+/** The batch's person-years folded into the académie's and each establishment's (ind_people_groups). */
+async function upsertPeopleGroups(
+  tx: SqlExecutor,
+  t: PhysicalTables<IndicatorTable>,
+  personYears: Iterable<{ row: SqlValue[]; months: number }>,
+): Promise<void> {
+  const years = [...personYears];
+  if (years.length === 0) return;
+  // The spaces are in the directory already: created before their first activity, in this batch or before.
+  const uaiOf = new Map<string, string | null>();
+  const spaceIds = [...new Set(years.map(({ row }) => String(row[0])))];
+  for (const chunk of chunks(spaceIds, 1)) {
+    const rows = await tx.query<{ space_id: string; uai: string | null }>(
+      `SELECT space_id, uai FROM ${t.ind_spaces} WHERE space_id IN (${chunk.map((_, i) => `$${i + 1}`).join(', ')})`,
+      [...chunk],
+    );
+    for (const row of rows) uaiOf.set(String(row.space_id), row.uai === null ? null : String(row.uai));
+  }
+  const groups = new Map<string, SqlValue[]>();
+  const add = (dimension: string, key: string, year: SqlValue, kind: SqlValue, userId: SqlValue, months: number): void => {
+    const id = `${dimension}|${key}|${String(year)}|${String(kind)}|${String(userId)}`;
+    const entry = groups.get(id);
+    if (entry) entry[5] = Number(entry[5]) | months;
+    else groups.set(id, [dimension, key, year, kind, userId, months]);
+  };
+  for (const { row, months } of years) {
+    const [spaceId, year, kind, userId] = row;
+    add(PEOPLE_GROUPS.academy, ACADEMY_KEY, year!, kind!, userId!, months);
+    const uai = uaiOf.get(String(spaceId));
+    if (uai !== undefined) add(PEOPLE_GROUPS.establishment, uai ?? NO_ESTABLISHMENT_KEY, year!, kind!, userId!, months);
+  }
+  const table = t.ind_people_groups;
+  await insertRows(
+    tx,
+    `INSERT INTO ${table} (dimension, group_key, year, kind, user_id, months)`,
+    6,
+    [...groups.values()],
+    `ON CONFLICT (dimension, group_key, year, kind, user_id) DO UPDATE SET months = ${table}.months | excluded.months`,
   );
 }

@@ -16,6 +16,7 @@ export type IndicatorTable =
   | 'ind_space_months'
   | 'ind_people_days'
   | 'ind_people_years'
+  | 'ind_people_groups'
   | 'ind_reply_months'
   | 'ind_topics'
   | 'ind_facts'
@@ -28,6 +29,7 @@ export const INDICATOR_TABLES: readonly IndicatorTable[] = [
   'ind_space_months',
   'ind_people_days',
   'ind_people_years',
+  'ind_people_groups',
   'ind_reply_months',
   'ind_topics',
   'ind_facts',
@@ -61,6 +63,16 @@ const COUNTERS = Object.values(COUNTER_COLUMNS);
 /** People rows: who contributed, and who consulted, in a space on a day (and in a month). */
 export const PEOPLE_KINDS = { contributor: 'c', visitor: 'v' } as const;
 
+/**
+ * ind_people_groups: who was active in an establishment (its UAI, or NO_ESTABLISHMENT_KEY for
+ * spaces without one) and in the whole académie, per calendar year, with the months as bits:
+ * the académie's distinct people by establishment and in all are then counted rows, without
+ * joining the spaces or removing duplicates across spaces at query time.
+ */
+export const PEOPLE_GROUPS = { establishment: 'establishment', academy: 'all' } as const;
+export const NO_ESTABLISHMENT_KEY = 'none';
+export const ACADEMY_KEY = 'all';
+
 /** ind_people_years keeps the months of a calendar year a person was active in as bits: January is 1, December 2048. */
 export function monthBit(day: string): number {
   return 1 << (Number(day.slice(5, 7)) - 1);
@@ -79,6 +91,7 @@ const categoryOf = (streamName: string): string => streamName.slice(0, streamNam
  * - ind_people_days / ind_people_years: who contributed or consulted where and when, one row
  *   per person and day, and per person and year with the months they were active in as bits,
  *   so that distinct counts over any span are exact and a year is read in one row per person;
+ * - ind_people_groups: the same per establishment and for the académie (PEOPLE_GROUPS);
  * - ind_topics: each topic's opening and first reply from someone else (unanswered topics,
  *   time to first reply); ind_reply_months: those times per space and month of opening, as a
  *   list, so that a year's medians read a few rows per space;
@@ -88,7 +101,7 @@ const categoryOf = (streamName: string): string => streamName.slice(0, streamNam
  */
 export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<IndicatorTable> = {
   name: INDICATORS_PROJECTION,
-  version: 4,
+  version: 5,
   // Seconds to replay a school year (see Projection.replayWeight).
   replayWeight: { sqlite: 25, postgres: 79 },
   tables: INDICATOR_TABLES,
@@ -143,6 +156,17 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
          user_id TEXT NOT NULL,
          months INTEGER NOT NULL,
          PRIMARY KEY (space_id, year, kind, user_id)
+       )`,
+    );
+    await db.execute(
+      `CREATE TABLE IF NOT EXISTS ${t.ind_people_groups} (
+         dimension TEXT NOT NULL,
+         group_key TEXT NOT NULL,
+         year INTEGER NOT NULL,
+         kind TEXT NOT NULL,
+         user_id TEXT NOT NULL,
+         months INTEGER NOT NULL,
+         PRIMARY KEY (dimension, group_key, year, kind, user_id)
        )`,
     );
     await db.execute(
@@ -276,10 +300,35 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
            ON CONFLICT (space_id, year, kind, user_id) DO UPDATE SET months = ${table}.months | excluded.months`,
           [fact.spaceId, Number(day.slice(0, 4)), kind, fact.userId, monthBit(day)],
         );
+        await upsertPeopleGroups(tx, t, fact.spaceId, Number(day.slice(0, 4)), kind, fact.userId, monthBit(day));
       }
     }
   },
 };
+
+/** Records a person's month in the académie and in the establishment of `spaceId` (ind_people_groups). */
+async function upsertPeopleGroups(
+  tx: SqlExecutor,
+  t: PhysicalTables<IndicatorTable>,
+  spaceId: string,
+  year: number,
+  kind: string,
+  userId: string,
+  bit: number,
+): Promise<void> {
+  const table = t.ind_people_groups;
+  const merge = `ON CONFLICT (dimension, group_key, year, kind, user_id) DO UPDATE SET months = ${table}.months | excluded.months`;
+  await tx.execute(
+    `INSERT INTO ${table} (dimension, group_key, year, kind, user_id, months) VALUES ($1, $2, $3, $4, $5, $6) ${merge}`,
+    [PEOPLE_GROUPS.academy, ACADEMY_KEY, year, kind, userId, bit],
+  );
+  // A space not in the directory belongs to no establishment group (as the joins of the queries have it).
+  await tx.execute(
+    `INSERT INTO ${table} (dimension, group_key, year, kind, user_id, months)
+     SELECT $1, COALESCE(s.uai, $2), $3, $4, $5, $6 FROM ${t.ind_spaces} s WHERE s.space_id = $7 ${merge}`,
+    [PEOPLE_GROUPS.establishment, NO_ESTABLISHMENT_KEY, year, kind, userId, bit, spaceId],
+  );
+}
 
 /** Adds first-reply times (ms, as text) to the list of the topics a space opened in `month`. */
 export async function appendReplyDelays(

@@ -24,6 +24,7 @@ import { emptyFigures, maskPeople, parseFigureField, type FigureField, type Figu
 import { ExplainReader, type ExplainedEvent } from './explain.reader.js';
 import { ALL_SPACES, FiguresReader, NO_GROUPING, type FigureMap, type Grouping, type Selection } from './figures.reader.js';
 import { IndicatorAccess } from './indicator-access.js';
+import { NO_ESTABLISHMENT_KEY, PEOPLE_GROUPS } from './indicators.projection.js';
 
 export type SeriesPoint = Figures & { period: string };
 
@@ -115,7 +116,7 @@ export const KIND_LABELS: Readonly<Record<SpaceKind, string>> = {
   establishment: "Espaces d'établissement",
   thematic: 'Espaces thématiques',
 };
-export const NO_ESTABLISHMENT = { key: 'none', label: 'Hors établissement (espaces académiques et thématiques)' };
+export const NO_ESTABLISHMENT = { key: NO_ESTABLISHMENT_KEY, label: 'Hors établissement (espaces académiques et thématiques)' };
 export const NO_DEPARTMENT = { key: 'none', label: 'Hors département (espaces académiques et thématiques)' };
 export const HIDDEN_SPACES = { key: 'hidden', label: 'Espaces privés' };
 
@@ -351,7 +352,7 @@ export class AcademyIndicatorsHandler implements IQueryHandler<AcademyIndicators
   private groupingOf(groupBy: GroupBy, hidden: readonly string[]): Grouping {
     switch (groupBy) {
       case 'establishment':
-        return { key: `COALESCE(s.uai, '${NO_ESTABLISHMENT.key}')` };
+        return { key: `COALESCE(s.uai, '${NO_ESTABLISHMENT.key}')`, peopleGroup: PEOPLE_GROUPS.establishment };
       case 'department':
         return { key: `COALESCE(s.department, '${NO_DEPARTMENT.key}')` };
       case 'kind':
