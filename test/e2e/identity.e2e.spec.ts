@@ -99,13 +99,18 @@ describe('identity', () => {
 
   describe('session expiry (12 h)', () => {
     const HOUR = 60 * 60 * 1000;
-    /** A clock that only moves when told. */
-    const clock = { at: new Date('2026-11-30T08:00:00.000Z'), now: (): Date => new Date(clock.at) } satisfies Clock & { at: Date };
+    /**
+     * A clock that only moves when told. It starts at the real time: the cookie's Expires comes from
+     * this clock, and the test client's cookie jar drops cookies by the real one, so a fixed start
+     * would fail the test whenever the real time is past start + 12 h.
+     */
+    const clock = { at: new Date(), now: (): Date => new Date(clock.at) } satisfies Clock & { at: Date };
     const advance = (ms: number): void => {
       clock.at = new Date(clock.at.getTime() + ms);
     };
 
     it('answers 401 past expiry, and the next sign-in sweeps the expired row', async () => {
+      clock.at = new Date();
       await withApp({}, async (app) => {
         const db = app.get<SqlDatabase>(READ_DB);
         const server = app.getHttpServer();
