@@ -14,6 +14,9 @@ const READ_WEIGHT = 13;
 /** Side by side on PostgreSQL: batches a connection's share may run ahead of the slowest one. */
 const PIPELINE = 3;
 
+/** On replay threads: batches posted to the other threads and not yet applied there. */
+const THREAD_PIPELINE = 3;
+
 /** Shadow tables' suffix before they were named after their generation (`<table>__rebuild`). */
 const LEGACY_SHADOW_SUFFIX = '__rebuild';
 
@@ -301,6 +304,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     const settleOldest = async (): Promise<void> => {
       const oldest = inFlight.shift()!;
       await oldest.done;
+      if (staging) await db.transaction((tx) => claimHeld(tx, oldest.last), { durable: false });
       await applied(oldest.last, oldest.count);
     };
     const drain = async (): Promise<void> => {
@@ -348,6 +352,27 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
         inFlight.push({ last, count: batch.length, done });
         read = last;
         while (inFlight.length > PIPELINE) await settleOldest();
+        return batch.length;
+      }
+      if (staging && elsewhere.length > 0) {
+        // The other threads go on to the next batches without this one waiting for them (up to
+        // THREAD_PIPELINE batches ahead): a barrier at each batch left the faster side idle.
+        const done = Promise.all(elsewhere).then((outcomes) => {
+          const failed = outcomes.find((outcome) => outcome !== undefined);
+          if (failed !== undefined) throw threadFailure(failed, batch[0]!.position);
+        });
+        done.catch(() => undefined); // awaited by settleOldest, or given up when the replay stops
+        try {
+          await staging.db.transaction(async (tx) => {
+            for (const index of here) await applyAll(projections[index]!, batch, tx, shadows[index]!);
+          }, { durable: false });
+        } catch (error) {
+          await done; // a thread's failure, when there is one, is the one reported
+          throw error;
+        }
+        inFlight.push({ last, count: batch.length, done });
+        read = last;
+        while (inFlight.length > THREAD_PIPELINE) await settleOldest();
         return batch.length;
       }
       // One transaction here (staged, or a single connection).

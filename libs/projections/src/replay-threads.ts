@@ -88,21 +88,27 @@ export function shareOut(projections: readonly Projection[], count: number, dial
   return groups.map((group) => group.sort((a, b) => a - b));
 }
 
-/** The rebuild's handle on one replay thread: one request at a time. */
+/**
+ * The rebuild's handle on one replay thread. Requests may be posted before the previous ones are
+ * answered: the thread handles them in order and answers in order, and its first failure
+ * rejects every request still waiting (it applies nothing after it).
+ */
 export class ReplayThread {
-  private waiting: { expect: ReplayThreadReply['kind']; resolve: () => void; reject: (error: Error) => void } | undefined;
+  private readonly waiting: { expect: ReplayThreadReply['kind']; resolve: () => void; reject: (error: Error) => void }[] = [];
   private failure: Error | undefined;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (reply: ReplayThreadReply) => {
-      const waiting = this.waiting;
-      this.waiting = undefined;
-      if (reply.kind === 'failed') this.fail(new ReplayThreadError(reply.message, reply.projection, reply.position), waiting);
-      else if (waiting && reply.kind === waiting.expect) waiting.resolve();
-      else this.fail(new ReplayThreadError(`Replay thread answered ${reply.kind} unasked`), waiting);
+      if (reply.kind === 'failed') return this.fail(new ReplayThreadError(reply.message, reply.projection, reply.position));
+      const waiting = this.waiting.shift();
+      if (waiting && reply.kind === waiting.expect) waiting.resolve();
+      else {
+        if (waiting) this.waiting.unshift(waiting);
+        this.fail(new ReplayThreadError(`Replay thread answered ${reply.kind} unasked`));
+      }
     });
-    worker.on('error', (error) => this.fail(error, this.takeWaiting()));
-    worker.on('exit', (code) => this.fail(new ReplayThreadError(`Replay thread exited (code ${code})`), this.takeWaiting()));
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => this.fail(new ReplayThreadError(`Replay thread exited (code ${code})`)));
   }
 
   /** Starts a thread and waits until it has built its projections and created their tables. */
@@ -117,12 +123,12 @@ export class ReplayThread {
     return thread;
   }
 
-  /** Applies a batch to the thread's projections, in its staging file. */
+  /** Applies a batch to the thread's projections, in its staging file, after those posted before. */
   apply(events: readonly RecordedEvent[]): Promise<void> {
     return this.request('applied', { kind: 'batch', events });
   }
 
-  /** Commits and closes the thread's staging file (copyInto can then attach it). */
+  /** Commits and closes the thread's staging file (copyInto can then attach it), after every batch posted. */
   finish(): Promise<void> {
     return this.request('finished', { kind: 'finish' });
   }
@@ -134,21 +140,14 @@ export class ReplayThread {
 
   private request(expect: ReplayThreadReply['kind'], message?: ReplayThreadRequest): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.waiting) return Promise.reject(new Error('A replay thread takes one request at a time'));
     return new Promise<void>((resolve, reject) => {
-      this.waiting = { expect, resolve, reject };
+      this.waiting.push({ expect, resolve, reject });
       if (message) this.worker.postMessage(message);
     });
   }
 
-  private takeWaiting(): typeof this.waiting {
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    return waiting;
-  }
-
-  private fail(error: Error, waiting: typeof this.waiting): void {
+  private fail(error: Error): void {
     this.failure ??= error;
-    waiting?.reject(this.failure);
+    for (const waiting of this.waiting.splice(0)) waiting.reject(this.failure);
   }
 }

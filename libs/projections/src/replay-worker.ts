@@ -42,23 +42,30 @@ try {
     for (const { projection, tables } of mine) await projection.createTables(tx, tables);
   });
 
+  // The rebuild may post the next batches before this one is applied: one at a time, in order,
+  // and nothing more once one has failed.
+  let queue = Promise.resolve();
+  let failed = false;
+  const handle = async (request: ReplayThreadRequest): Promise<void> => {
+    if (failed) return;
+    if (request.kind === 'finish') {
+      await db.closeStaged(true);
+      say({ kind: 'finished' });
+      return;
+    }
+    const batch = request.events as RecordedEvent[];
+    await db.transaction(async (tx) => {
+      for (const { projection, tables } of mine) await applyAll(projection, batch, tx, tables);
+    });
+    say({ kind: 'applied' });
+  };
   port.on('message', (request: ReplayThreadRequest) => {
-    void (async () => {
-      if (request.kind === 'finish') {
-        await db.closeStaged(true);
-        say({ kind: 'finished' });
-        return;
-      }
-      const batch = request.events as RecordedEvent[];
-      try {
-        await db.transaction(async (tx) => {
-          for (const { projection, tables } of mine) await applyAll(projection, batch, tx, tables);
-        });
-        say({ kind: 'applied' });
-      } catch (error) {
+    queue = queue.then(() =>
+      handle(request).catch((error: unknown) => {
+        failed = true;
         say(failure(error));
-      }
-    })().catch((error: unknown) => say(failure(error)));
+      }),
+    );
   });
   say({ kind: 'ready' });
 } catch (error) {
