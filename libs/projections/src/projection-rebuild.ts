@@ -592,13 +592,17 @@ async function claim(context: RebuildContext, token: string, now: string, force:
   });
 }
 
+/** Swap attempts that found the live runner gone past what was read for them, before giving up. */
+const SWAP_ATTEMPTS = 50;
+
 /**
  * The swap transaction. It first locks the checkpoint row; if the live runner went past the
- * shadow meanwhile, the shadow catches up inside the transaction (the row lock holds the live
- * runner back, so this ends), then the checkpoint moves and the tables are swapped.
- * With a SQLite read store, the event log's reads must not do I/O that lets this process's
- * other callbacks run while the transaction holds the write lock; the SQLite log's reads
- * are synchronous, and any other log with a SQLite read store lives in another file.
+ * shadow meanwhile, the shadow catches up inside the transaction (the row lock, or SQLite's write
+ * lock, holds the live runner back, so this ends), then the checkpoint moves and the tables are
+ * swapped. The events to catch up with are read before the transaction: a SQLite read store's
+ * transaction may await nothing but its own statements, and a log's reads may be network I/O
+ * (PostgreSQL, KurrentDB). When the live runner has gone past what was read, the transaction
+ * ends without swapping, the rest is read, and the swap is tried again.
  */
 async function swap(
   context: RebuildContext,
@@ -608,50 +612,64 @@ async function swap(
   shadow: PhysicalTables,
 ): Promise<{ position: number; events: number; generation: number; retired: string[] }> {
   const { db, store, projection, batchSize } = context;
-  return db.transaction(async (tx) => {
-    const locked = await tx.execute(
-      'UPDATE projection_checkpoints SET updated_at = $1 WHERE name = $2 AND rebuild_owner = $3',
-      [now, projection.name, token],
-    );
-    if (locked.rowCount === 0) throw new RebuildAbortedError(projection.name, 'another rebuild took over');
-    const row = (await loadCheckpoint(tx, projection.name))!;
-    if (shadowTables(projection, row.generation + 1)[projection.tables[0]!] !== shadow[projection.tables[0]!]) {
-      throw new RebuildAbortedError(projection.name, 'the generation moved under the rebuild');
-    }
-    let position = from;
-    let events = 0;
-    while (position < row.position) {
-      const batch = (await store.readAll({ fromPosition: position, maxCount: batchSize })).filter(
-        (event) => event.position <= row.position,
-      );
+  const ahead: RecordedEvent[] = [];
+  let readUpTo = from;
+  for (let attempt = 1; ; attempt++) {
+    const live = (await loadCheckpoint(db, projection.name))?.position ?? 0;
+    while (readUpTo < live) {
+      const batch = await store.readAll({ fromPosition: readUpTo, maxCount: batchSize });
       if (batch.length === 0) break;
-      await applyAll(projection, batch, tx, shadow);
-      position = batch[batch.length - 1]!.position;
-      events += batch.length;
+      ahead.push(...batch);
+      readUpTo = batch[batch.length - 1]!.position;
     }
-    await tx.execute(
-      `UPDATE projection_checkpoints
-       SET generation = generation + 1, position = $1, version = $2, status = 'running', error = NULL,
-           failed_position = NULL, rebuild_owner = NULL, rebuild_position = NULL, rebuild_head = NULL,
-           rebuild_heartbeat = NULL, updated_at = $3
-       WHERE name = $4`,
-      [position, projection.version, now, projection.name],
-    );
-    // The live tables are renamed aside, not dropped: dropping a table of a million rows reads
-    // all its pages on SQLite. They are dropped after the swap, one at a time.
-    const live = liveTables(projection);
-    const retired: string[] = [];
-    for (const table of projection.tables) {
-      if (await tableExists(tx, db.dialect, live[table]!)) {
-        const aside = retiredTable(table, row.generation);
-        await tx.execute(`DROP TABLE IF EXISTS ${aside}`);
-        await tx.execute(`ALTER TABLE ${live[table]} RENAME TO ${aside}`);
-        retired.push(aside);
+    const done = await db.transaction(async (tx) => {
+      const locked = await tx.execute(
+        'UPDATE projection_checkpoints SET updated_at = $1 WHERE name = $2 AND rebuild_owner = $3',
+        [now, projection.name, token],
+      );
+      if (locked.rowCount === 0) throw new RebuildAbortedError(projection.name, 'another rebuild took over');
+      const row = (await loadCheckpoint(tx, projection.name))!;
+      if (shadowTables(projection, row.generation + 1)[projection.tables[0]!] !== shadow[projection.tables[0]!]) {
+        throw new RebuildAbortedError(projection.name, 'the generation moved under the rebuild');
       }
-      await tx.execute(`ALTER TABLE ${shadow[table]} RENAME TO ${live[table]}`);
+      if (row.position > readUpTo) return undefined;
+      let position = from;
+      let events = 0;
+      const missing = ahead.filter((event) => event.position <= row.position);
+      for (let index = 0; index < missing.length; index += batchSize) {
+        const batch = missing.slice(index, index + batchSize);
+        await applyAll(projection, batch, tx, shadow);
+        position = batch[batch.length - 1]!.position;
+        events += batch.length;
+      }
+      await tx.execute(
+        `UPDATE projection_checkpoints
+         SET generation = generation + 1, position = $1, version = $2, status = 'running', error = NULL,
+             failed_position = NULL, rebuild_owner = NULL, rebuild_position = NULL, rebuild_head = NULL,
+             rebuild_heartbeat = NULL, updated_at = $3
+         WHERE name = $4`,
+        [position, projection.version, now, projection.name],
+      );
+      // The live tables are renamed aside, not dropped: dropping a table of a million rows reads
+      // all its pages on SQLite. They are dropped after the swap, one at a time.
+      const live = liveTables(projection);
+      const retired: string[] = [];
+      for (const table of projection.tables) {
+        if (await tableExists(tx, db.dialect, live[table]!)) {
+          const aside = retiredTable(table, row.generation);
+          await tx.execute(`DROP TABLE IF EXISTS ${aside}`);
+          await tx.execute(`ALTER TABLE ${live[table]} RENAME TO ${aside}`);
+          retired.push(aside);
+        }
+        await tx.execute(`ALTER TABLE ${shadow[table]} RENAME TO ${live[table]}`);
+      }
+      return { position, events, generation: row.generation + 1, retired };
+    });
+    if (done) return done;
+    if (attempt >= SWAP_ATTEMPTS) {
+      throw new RebuildAbortedError(projection.name, `the live projection kept moving past the swap (${SWAP_ATTEMPTS} attempts)`);
     }
-    return { position, events, generation: row.generation + 1, retired };
-  });
+  }
 }
 
 /** Gives up a claim: drops the shadow tables and clears the rebuild columns, if still ours. */
