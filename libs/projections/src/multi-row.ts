@@ -76,8 +76,11 @@ export async function insertRows(
 
 /** The rows of `<select> WHERE <column> IN (…)` for every distinct key, a chunk of keys at a time. */
 export async function selectIn<T extends object>(tx: SqlExecutor, select: string, column: string, keys: Iterable<SqlValue>): Promise<T[]> {
+  const distinct = [...new Set(keys)];
+  if (distinct.length === 0) return [];
+  if (tx.selectAny) return tx.selectAny<T>(select, column, distinct);
   const out: T[] = [];
-  for (const chunk of chunks([...new Set(keys)], 1)) {
+  for (const chunk of chunks(distinct, 1)) {
     for (const row of await tx.query<T>(`${select} WHERE ${column} IN (${placeholders(chunk.length).join(', ')})`, chunk)) out.push(row);
   }
   return out;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { postgresService, testDatabaseUrl, uniqueSchema } from '#ruche/eventstore/testing';
-import { chunks, insertRows, openPostgresDatabase, openSqliteDatabase, type BulkInsert, type SqlDatabase, type SqlExecutor, type SqlValue } from '#ruche/projections';
+import { chunks, insertRows, openPostgresDatabase, selectIn, openSqliteDatabase, type BulkInsert, type SqlDatabase, type SqlExecutor, type SqlValue } from '#ruche/projections';
 
 const postgres = await postgresService();
 
@@ -94,6 +94,31 @@ function portDescribe(
         { id: 'new0', n: 7 },
       ]);
       expect(await db.queryOne('SELECT COUNT(*) AS c FROM items')).toEqual({ c: 12_395 });
+    });
+
+    it('selects by many keys with selectIn: text or integer keys, duplicates and unknown keys; one statement a call on PostgreSQL', async () => {
+      const rows = Array.from({ length: 1300 }, (_, i) => [`s${i}`, i, null] as SqlValue[]);
+      await db.transaction((tx) => insertRows(tx, 'INSERT INTO items (id, n, label)', 3, rows, ''));
+      const calls = { query: 0, selectAny: 0 };
+      const found = await db.transaction(async (tx) => {
+        const counted: SqlExecutor = {
+          ...tx,
+          query: (sql, params) => (calls.query++, tx.query(sql, params)),
+          ...(tx.selectAny ? { selectAny: <T extends object>(select: string, column: string, keys: readonly SqlValue[]) => (calls.selectAny++, tx.selectAny!<T>(select, column, keys)) } : {}),
+        };
+        const wanted = [...Array.from({ length: 1200 }, (_, i) => `s${i}`), 's0', 's5', 'missing'];
+        const byText = await selectIn<{ id: string; n: number }>(counted, 'SELECT id, n FROM items', 'id', wanted);
+        const byNumber = await selectIn<{ id: string; n: number }>(counted, 'SELECT id, n FROM items', 'n', [1299, 7, 7, 100_000]);
+        const none = await selectIn<{ id: string }>(counted, 'SELECT id FROM items', 'id', []);
+        return { byText, byNumber, none };
+      });
+      expect(found.byText.map((row) => row.id).sort()).toEqual(Array.from({ length: 1200 }, (_, i) => `s${i}`).sort());
+      expect(found.byText.find((row) => row.id === 's42')).toEqual({ id: 's42', n: 42 });
+      expect(found.byNumber.map((row) => row.id).sort()).toEqual(['s1299', 's7']);
+      expect(found.none).toEqual([]);
+      // PostgreSQL: one array parameter per call; SQLite: IN lists by chunk of keys.
+      if (db.dialect === 'postgres') expect(calls).toEqual({ query: 0, selectAny: 2 });
+      else expect(calls).toEqual({ query: [...chunks(Array.from({ length: 1201 }), 1)].length + [...chunks([1299, 7, 100_000], 1)].length, selectAny: 0 });
     });
 
     it('refuses a parameter count that does not match the statement', async () => {

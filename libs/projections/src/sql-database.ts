@@ -39,6 +39,11 @@ export interface SqlExecutor {
    * (multi-row.ts) when present. Answers the number of rows inserted or updated.
    */
   insertMany?(insert: BulkInsert): Promise<number>;
+  /**
+   * Optional: `<select> WHERE <column> = ANY(<keys as one array>)`, used by selectIn (multi-row.ts)
+   * when present: one statement text for any number of keys, instead of IN lists by chunk.
+   */
+  selectAny?<T extends object>(select: string, column: string, keys: readonly SqlValue[]): Promise<T[]>;
 }
 
 /** `INSERT INTO <table> (<columns>) <rows> <tail>`: the tail is an ON CONFLICT clause or ''. */

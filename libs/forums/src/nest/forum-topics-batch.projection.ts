@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '#ruche/eventstore';
 import { insertRows, selectIn, type PhysicalTables, type SqlExecutor, type SqlValue } from '#ruche/projections';
 import { isTopicEvent, type TopicEvent } from '../topic.js';
-import type { ForumTopicsTables } from './forum-topics.projection.js';
+import { keepSeen, type ForumTopicsTables } from './forum-topics.projection.js';
 
 /*
  * The forum_topics projection applied a batch at a time: the same tables as one event at a
@@ -206,6 +206,6 @@ export async function applyForumTopicsBatch(events: readonly RecordedEvent[], tx
     `INSERT INTO ${t.forum_reads} (topic_id, user_id, posts_seen)`,
     3,
     [...reads.values()],
-    'ON CONFLICT (topic_id, user_id) DO UPDATE SET posts_seen = excluded.posts_seen',
+    keepSeen(t.forum_reads),
   );
 }

@@ -6,6 +6,14 @@ import { applyForumTopicsBatch } from './forum-topics-batch.projection.js';
 export type ForumTopicsTables = 'forum_topics' | 'forum_topic_tags' | 'forum_reads';
 
 /**
+ * A read mark moved to the topic's post count: a count already there writes nothing (re-reading
+ * a topic without new posts is most reads, and each update is a new row version on PostgreSQL).
+ */
+export function keepSeen(table: string): string {
+  return `ON CONFLICT (topic_id, user_id) DO UPDATE SET posts_seen = excluded.posts_seen WHERE ${table}.posts_seen <> excluded.posts_seen`;
+}
+
+/**
  * The topic lists of a space (latest activity, unanswered, by tag), each caller's read marks
  * (`unread`, the space's `unreadTopics`), and the topic → space lookup of queries.
  *
@@ -84,7 +92,7 @@ export const forumTopicsProjection: Projection<ForumTopicsTables> = {
       tx.execute(
         `INSERT INTO ${t.forum_reads} (topic_id, user_id, posts_seen)
          SELECT id, $2, post_count FROM ${t.forum_topics} WHERE id = $1
-         ON CONFLICT (topic_id, user_id) DO UPDATE SET posts_seen = excluded.posts_seen`,
+         ${keepSeen(t.forum_reads)}`,
         [topicId, userId],
       );
     switch (event.type) {

@@ -4,7 +4,7 @@ import { chunks, insertRows, type PhysicalTables, type SqlExecutor, type SqlValu
 import { parisDay, startOfMonth } from '../calendar.js';
 import { countedFactOf, isContribution, type CountedField } from '../counted-events.js';
 import { ANSWER_WINDOW_SECONDS } from '../figures.js';
-import { ACADEMY_KEY, monthBit, NO_ESTABLISHMENT_KEY, PEOPLE_GROUPS, type IndicatorTable } from './indicators.projection.js';
+import { ACADEMY_KEY, mergeMonths, monthBit, NO_ESTABLISHMENT_KEY, PEOPLE_GROUPS, type IndicatorTable } from './indicators.projection.js';
 
 /*
  * The indicators projection applied a batch at a time: the same tables as one event at a time
@@ -250,7 +250,7 @@ export async function applyIndicatorBatch(
     `INSERT INTO ${t.ind_people_years} (space_id, year, kind, user_id, months)`,
     5,
     [...peopleYears.values()].map(({ row, months }) => [...row, months]),
-    `ON CONFLICT (space_id, year, kind, user_id) DO UPDATE SET months = ${t.ind_people_years}.months | excluded.months`,
+    mergeMonths(t.ind_people_years, 'space_id, year, kind, user_id'),
   );
   await upsertPeopleGroups(tx, t, peopleYears.values());
   const moved = [...competences.values()];
@@ -300,6 +300,6 @@ async function upsertPeopleGroups(
     `INSERT INTO ${table} (dimension, group_key, year, kind, user_id, months)`,
     6,
     [...groups.values()],
-    `ON CONFLICT (dimension, group_key, year, kind, user_id) DO UPDATE SET months = ${table}.months | excluded.months`,
+    mergeMonths(table, 'dimension, group_key, year, kind, user_id'),
   );
 }

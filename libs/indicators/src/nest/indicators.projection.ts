@@ -73,6 +73,15 @@ export const PEOPLE_GROUPS = { establishment: 'establishment', academy: 'all' } 
 export const NO_ESTABLISHMENT_KEY = 'none';
 export const ACADEMY_KEY = 'all';
 
+/**
+ * The merge of a person's months into a row that has them already: a month already there writes
+ * nothing. On PostgreSQL every update makes a new row version, and a replay re-recorded each
+ * active person's month once per batch (ind_people_groups alone was 24 s of a 95 s replay).
+ */
+export function mergeMonths(table: string, key: string): string {
+  return `ON CONFLICT (${key}) DO UPDATE SET months = ${table}.months | excluded.months WHERE (${table}.months | excluded.months) <> ${table}.months`;
+}
+
 /** ind_people_years keeps the months of a calendar year a person was active in as bits: January is 1, December 2048. */
 export function monthBit(day: string): number {
   return 1 << (Number(day.slice(5, 7)) - 1);
@@ -297,7 +306,7 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
         const table = t.ind_people_years;
         await tx.execute(
           `INSERT INTO ${table} (space_id, year, kind, user_id, months) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (space_id, year, kind, user_id) DO UPDATE SET months = ${table}.months | excluded.months`,
+           ${mergeMonths(table, 'space_id, year, kind, user_id')}`,
           [fact.spaceId, Number(day.slice(0, 4)), kind, fact.userId, monthBit(day)],
         );
         await upsertPeopleGroups(tx, t, fact.spaceId, Number(day.slice(0, 4)), kind, fact.userId, monthBit(day));
@@ -317,7 +326,7 @@ async function upsertPeopleGroups(
   bit: number,
 ): Promise<void> {
   const table = t.ind_people_groups;
-  const merge = `ON CONFLICT (dimension, group_key, year, kind, user_id) DO UPDATE SET months = ${table}.months | excluded.months`;
+  const merge = mergeMonths(table, 'dimension, group_key, year, kind, user_id');
   await tx.execute(
     `INSERT INTO ${table} (dimension, group_key, year, kind, user_id, months) VALUES ($1, $2, $3, $4, $5, $6) ${merge}`,
     [PEOPLE_GROUPS.academy, ACADEMY_KEY, year, kind, userId, bit],

@@ -106,6 +106,17 @@ async function insertMany(
   return changed;
 }
 
+/**
+ * selectAny on PostgreSQL: the keys as one array parameter, typed after them (text, or bigint
+ * when all are integers). IN lists of up to 512 placeholders were planned afresh for each of
+ * their lengths: reading the users of a notifications replay took 1.4 ms a query.
+ */
+function anyOf(select: string, column: string, keys: readonly SqlValue[]): pg.QueryConfig {
+  const integers = keys.every((key) => typeof key === 'bigint' || (typeof key === 'number' && Number.isSafeInteger(key)));
+  if (!integers && !keys.every((key) => typeof key === 'string')) throw new Error(`selectAny: keys of ${column} must be all strings or all integers`);
+  return named(`${select} WHERE ${column} = ANY($1::${integers ? 'bigint' : 'text'}[])`, [keys.map(bindable)]);
+}
+
 /** The read store on PostgreSQL: a pool whose connections all use `schema` as their search_path. */
 export class PostgresDatabase implements SqlDatabase {
   readonly dialect = 'postgres' as const;
@@ -178,6 +189,10 @@ export class PostgresDatabase implements SqlDatabase {
       insertMany: async (insert: BulkInsert): Promise<number> => {
         guard();
         return insertMany(client, this.columnTypes, insert);
+      },
+      selectAny: async <R extends object>(select: string, column: string, keys: readonly SqlValue[]): Promise<R[]> => {
+        guard();
+        return (await client.query(anyOf(select, column, keys))).rows as R[];
       },
     };
     let broken: Error | undefined;
