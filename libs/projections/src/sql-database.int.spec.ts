@@ -121,6 +121,19 @@ function portDescribe(
       else expect(calls).toEqual({ query: [...chunks(Array.from({ length: 1201 }), 1)].length + [...chunks([1299, 7, 100_000], 1)].length, selectAny: 0 });
     });
 
+    it('stores a NUL character in text: SQLite as written, PostgreSQL as U+FFFD, in one row or many', async () => {
+      const label = 'avant\u0000après\u0000';
+      await db.execute('INSERT INTO items (id, n, label) VALUES ($1, $2, $3)', ['nul-one', 1, label]);
+      await db.transaction((tx) => insertRows(tx, 'INSERT INTO items (id, n, label)', 3, [['nul-many', 2, label]], ''));
+      const stored = db.dialect === 'postgres' ? 'avant\uFFFDaprès\uFFFD' : label;
+      expect(await db.query('SELECT id, label FROM items ORDER BY id')).toEqual([
+        { id: 'nul-many', label: stored },
+        { id: 'nul-one', label: stored },
+      ]);
+      // Found by the same text, NUL and all.
+      expect(await db.query('SELECT id FROM items WHERE label = $1 ORDER BY id', [label])).toEqual([{ id: 'nul-many' }, { id: 'nul-one' }]);
+    });
+
     it('refuses a parameter count that does not match the statement', async () => {
       await expect(db.query('SELECT $1 AS a, $2 AS b', ['only one'])).rejects.toThrow();
       await expect(db.query('SELECT $1 AS a', ['one', 'two'])).rejects.toThrow();

@@ -24,8 +24,14 @@ const typeParsers = {
   },
 } as pg.CustomTypesConfig;
 
+/**
+ * PostgreSQL text cannot hold NUL, which the event log keeps as written (an event imported or
+ * sent over a socket may carry one): a read model stores U+FFFD in its place rather than fail
+ * its projection at that event for good. SQLite read models keep the NUL.
+ */
 function bindable(value: SqlValue): string | number | null {
   if (value === undefined) throw new Error('undefined is not a SQL value (use null)');
+  if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
   return typeof value === 'bigint' ? value.toString() : value;
 }
 
