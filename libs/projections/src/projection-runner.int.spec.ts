@@ -422,6 +422,20 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
       expect(await queryIndexes()).toEqual([`queried_events__r${result.generation + 1}_by_type`]);
     }, T);
 
+    // PostgreSQL only: SQLite's planner keeps no statistics unless asked (ANALYZE), and none is.
+    const onPostgres = label === 'PostgreSQL' ? it : undefined;
+    onPostgres?.('leaves PostgreSQL statistics of every replayed row on the tables it swaps in', async () => {
+      const projection = streamStatsProjection({ prefix: 'counted' });
+      // 6,000 events: the statistics taken as the shadow grows stop at 4,000.
+      await appendEvents(store, { count: 6000, streams: 5, prefix: 'counted', concurrency: 64 });
+      const runner = newRunner([projection], { rebuildBatchSize: 500 });
+      await runner.rebuild('counted');
+      const estimate = await db.queryOne<{ reltuples: number }>(`SELECT reltuples::bigint AS reltuples FROM pg_class WHERE oid = to_regclass($1)`, [
+        projection.tableNames.events,
+      ]);
+      expect(estimate).toEqual({ reltuples: 6000 });
+    }, T);
+
     it('drops the shadow tables a rebuild left under the names used before generations, and the tables a swap set aside', async () => {
       const projection = streamStatsProjection({ prefix: 'legacy' });
       await appendEvents(store, { count: 20, streams: 2, prefix: 'legacy' });
