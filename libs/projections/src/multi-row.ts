@@ -55,6 +55,35 @@ export async function insertRows(
     return rows.length === 0 ? 0 : tx.insertMany!({ table: target[1]!, columns, rows, tail });
   }
   let changed = 0;
+  for (const [sql, params] of valuesStatements(head, width, rows, tail, tuple)) changed += (await tx.execute(sql, params)).rowCount;
+  return changed;
+}
+
+/**
+ * insertRows for a tail that ends with RETURNING: the rows the statements return (an upsert's
+ * inserted and updated rows, not those its DO UPDATE … WHERE left alone). VALUES in chunks on
+ * every engine.
+ */
+export async function insertReturning<T extends object>(
+  tx: SqlExecutor,
+  head: string,
+  width: number,
+  rows: readonly (readonly SqlValue[])[],
+  tail: string,
+): Promise<T[]> {
+  const out: T[] = [];
+  for (const [sql, params] of valuesStatements(head, width, rows, tail, plainTuple)) for (const row of await tx.query<T>(sql, params)) out.push(row);
+  return out;
+}
+
+/** `<head> VALUES (…), (…) <tail>` statements and their parameters, a chunk of rows each. */
+function* valuesStatements(
+  head: string,
+  width: number,
+  rows: readonly (readonly SqlValue[])[],
+  tail: string,
+  tuple: (params: string[]) => string,
+): Generator<[string, SqlValue[]]> {
   for (const chunk of chunks(rows, width)) {
     const params: SqlValue[] = [];
     for (const row of chunk) {
@@ -69,9 +98,8 @@ export async function insertRows(
       if (statements.size >= 512) statements.clear();
       statements.set(key, sql);
     }
-    changed += (await tx.execute(sql, params)).rowCount;
+    yield [sql, params];
   }
-  return changed;
 }
 
 /** The rows of `<select> WHERE <column> IN (…)` for every distinct key, a chunk of keys at a time. */

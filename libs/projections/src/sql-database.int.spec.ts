@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { postgresService, testDatabaseUrl, uniqueSchema } from '#ruche/eventstore/testing';
-import { chunks, insertRows, openPostgresDatabase, selectIn, openSqliteDatabase, type BulkInsert, type SqlDatabase, type SqlExecutor, type SqlValue } from '#ruche/projections';
+import { chunks, insertReturning, insertRows, openPostgresDatabase, selectIn, openSqliteDatabase, type BulkInsert, type SqlDatabase, type SqlExecutor, type SqlValue } from '#ruche/projections';
 
 const postgres = await postgresService();
 
@@ -132,6 +132,19 @@ function portDescribe(
       ]);
       // Found by the same text, NUL and all.
       expect(await db.query('SELECT id FROM items WHERE label = $1 ORDER BY id', [label])).toEqual([{ id: 'nul-many' }, { id: 'nul-one' }]);
+    });
+
+    it('returns the rows an upsert inserted or changed with insertReturning, not those its WHERE left alone', async () => {
+      await db.execute('INSERT INTO items (id, n) VALUES ($1, $2), ($3, $4)', ['kept', 3, 'grown', 1]);
+      const rows = [['kept', 1], ['grown', 2], ...Array.from({ length: 600 }, (_, i) => [`new${i}`, i])] as SqlValue[][];
+      const returned = await db.transaction((tx) =>
+        insertReturning<{ id: string; n: number }>(tx, 'INSERT INTO items (id, n)', 2, rows, 'ON CONFLICT (id) DO UPDATE SET n = items.n | excluded.n WHERE (items.n | excluded.n) <> items.n RETURNING id, n'),
+      );
+      // 3 | 1 is 3: left alone; 1 | 2 is 3: changed; the 600 new ones inserted.
+      expect(returned.map((row) => `${row.id}=${Number(row.n)}`).sort()).toEqual(
+        ['grown=3', ...Array.from({ length: 600 }, (_, i) => `new${i}=${i}`)].sort(),
+      );
+      expect(await db.queryOne('SELECT n FROM items WHERE id = $1', ['kept'])).toEqual({ n: 3 });
     });
 
     it('refuses a parameter count that does not match the statement', async () => {
