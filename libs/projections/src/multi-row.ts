@@ -1,4 +1,4 @@
-import type { SqlExecutor, SqlValue } from './sql-database.js';
+import type { BulkInsert, SqlExecutor, SqlValue } from './sql-database.js';
 
 /*
  * Multi-row statements for projections that write a batch at a time (applyBatch). Chunk sizes
@@ -48,12 +48,8 @@ export async function insertRows(
   tail: string,
   tuple: (params: string[]) => string = plainTuple,
 ): Promise<number> {
-  const target = tx.insertMany && tuple === plainTuple ? INSERT_HEAD.exec(head.trim()) : null;
-  const columns = target ? target[2]!.split(',').map((column) => column.trim()) : [];
-  if (target && columns.length === width) {
-    for (const row of rows) if (row.length !== width) throw new Error(`Row of ${row.length} values for ${width} columns`);
-    return rows.length === 0 ? 0 : tx.insertMany!({ table: target[1]!, columns, rows, tail });
-  }
+  const bulk = tx.insertMany && tuple === plainTuple ? bulkInsert(head, width, rows, tail) : undefined;
+  if (bulk) return rows.length === 0 ? 0 : tx.insertMany!(bulk);
   let changed = 0;
   for (const [sql, params] of valuesStatements(head, width, rows, tail, tuple)) changed += (await tx.execute(sql, params)).rowCount;
   return changed;
@@ -61,8 +57,8 @@ export async function insertRows(
 
 /**
  * insertRows for a tail that ends with RETURNING: the rows the statements return (an upsert's
- * inserted and updated rows, not those its DO UPDATE … WHERE left alone). VALUES in chunks on
- * every engine.
+ * inserted and updated rows, not those its DO UPDATE … WHERE left alone), through the adapter's
+ * insertManyReturning where it has one (PostgreSQL), else VALUES in chunks.
  */
 export async function insertReturning<T extends object>(
   tx: SqlExecutor,
@@ -71,9 +67,20 @@ export async function insertReturning<T extends object>(
   rows: readonly (readonly SqlValue[])[],
   tail: string,
 ): Promise<T[]> {
+  const bulk = tx.insertManyReturning ? bulkInsert(head, width, rows, tail) : undefined;
+  if (bulk) return rows.length === 0 ? [] : tx.insertManyReturning!<T>(bulk);
   const out: T[] = [];
   for (const [sql, params] of valuesStatements(head, width, rows, tail, plainTuple)) for (const row of await tx.query<T>(sql, params)) out.push(row);
   return out;
+}
+
+/** The insert as an adapter's insertMany takes it, when `head` names its table and `width` columns. */
+function bulkInsert(head: string, width: number, rows: readonly (readonly SqlValue[])[], tail: string): BulkInsert | undefined {
+  const target = INSERT_HEAD.exec(head.trim());
+  const columns = target ? target[2]!.split(',').map((column) => column.trim()) : [];
+  if (!target || columns.length !== width) return undefined;
+  for (const row of rows) if (row.length !== width) throw new Error(`Row of ${row.length} values for ${width} columns`);
+  return { table: target[1]!, columns, rows, tail };
 }
 
 /** `<head> VALUES (…), (…) <tail>` statements and their parameters, a chunk of rows each. */

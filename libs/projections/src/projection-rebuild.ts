@@ -283,6 +283,9 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     const sideBySide = db.dialect === 'postgres' && connections > 1 ? shareOut(projections, connections, db.dialect).filter((group) => group.length > 0) : undefined;
     if (sideBySide) parallelism = sideBySide.length;
 
+    const analyzeShadows = async (): Promise<void> => {
+      for (const tables of shadows) for (const table of Object.values(tables)) await db.execute(`ANALYZE ${table}`);
+    };
     /** Records that every projection has applied the log up to `last`. */
     const applied = async (last: number, count: number): Promise<void> => {
       position = last;
@@ -292,7 +295,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
         // for an empty one scans it whole for every lookup of a batch (and keeps that plan in
         // its prepared statements): statistics as they grow, at 1,000, 4,000, 16,000… events.
         analyzeAt *= 4;
-        for (const tables of shadows) for (const table of Object.values(tables)) await db.execute(`ANALYZE ${table}`);
+        await analyzeShadows();
       }
       report({ phase: 'replay', position, head });
     };
@@ -446,7 +449,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       // Statistics of every replayed row: the last ones, taken as the tables grew (at 4^n
       // events), saw as little as a quarter of them, and the months after were unknown to the
       // planner (a space's daily series read a whole index range by day: 36 ms p95 against 7).
-      for (const tables of shadows) for (const table of Object.values(tables)) await db.execute(`ANALYZE ${table}`);
+      await analyzeShadows();
     }
 
     // Catch up with the live checkpoints outside the swaps, to keep their transactions short.

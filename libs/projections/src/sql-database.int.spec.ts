@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { postgresService, testDatabaseUrl, uniqueSchema } from '#ruche/eventstore/testing';
-import { chunks, insertReturning, insertRows, openPostgresDatabase, selectIn, openSqliteDatabase, type BulkInsert, type SqlDatabase, type SqlExecutor, type SqlValue } from '#ruche/projections';
+import { chunks, insertReturning, insertRows, openPostgresDatabase, openSqliteDatabase, selectIn, type BulkInsert, type SqlDatabase, type SqlExecutor, type SqlValue } from '#ruche/projections';
 
 const postgres = await postgresService();
 
@@ -137,9 +137,20 @@ function portDescribe(
     it('returns the rows an upsert inserted or changed with insertReturning, not those its WHERE left alone', async () => {
       await db.execute('INSERT INTO items (id, n) VALUES ($1, $2), ($3, $4)', ['kept', 3, 'grown', 1]);
       const rows = [['kept', 1], ['grown', 2], ...Array.from({ length: 600 }, (_, i) => [`new${i}`, i])] as SqlValue[][];
-      const returned = await db.transaction((tx) =>
-        insertReturning<{ id: string; n: number }>(tx, 'INSERT INTO items (id, n)', 2, rows, 'ON CONFLICT (id) DO UPDATE SET n = items.n | excluded.n WHERE (items.n | excluded.n) <> items.n RETURNING id, n'),
-      );
+      const calls = { query: 0, insertManyReturning: 0 };
+      const returned = await db.transaction((tx) => {
+        const counted: SqlExecutor = {
+          ...tx,
+          query: (sql, params) => (calls.query++, tx.query(sql, params)),
+          ...(tx.insertManyReturning
+            ? { insertManyReturning: <T extends object>(insert: BulkInsert) => (calls.insertManyReturning++, tx.insertManyReturning!<T>(insert)) }
+            : {}),
+        };
+        return insertReturning<{ id: string; n: number }>(counted, 'INSERT INTO items (id, n)', 2, rows, 'ON CONFLICT (id) DO UPDATE SET n = items.n | excluded.n WHERE (items.n | excluded.n) <> items.n RETURNING id, n');
+      });
+      // PostgreSQL: the rows as arrays, one statement; SQLite: VALUES by chunk.
+      if (db.dialect === 'postgres') expect(calls).toEqual({ query: 0, insertManyReturning: 1 });
+      else expect(calls).toEqual({ query: [...chunks(rows, 2)].length, insertManyReturning: 0 });
       // 3 | 1 is 3: left alone; 1 | 2 is 3: changed; the 600 new ones inserted.
       expect(returned.map((row) => `${row.id}=${Number(row.n)}`).sort()).toEqual(
         ['grown=3', ...Array.from({ length: 600 }, (_, i) => `new${i}=${i}`)].sort(),

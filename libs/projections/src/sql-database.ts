@@ -39,6 +39,8 @@ export interface SqlExecutor {
    * (multi-row.ts) when present. Answers the number of rows inserted or updated.
    */
   insertMany?(insert: BulkInsert): Promise<number>;
+  /** Optional: insertMany for a tail that ends with RETURNING, answering the rows returned (insertReturning). */
+  insertManyReturning?<T extends object>(insert: BulkInsert): Promise<T[]>;
   /**
    * Optional: `<select> WHERE <column> = ANY(<keys as one array>)`, used by selectIn (multi-row.ts)
    * when present: one statement text for any number of keys, instead of IN lists by chunk.

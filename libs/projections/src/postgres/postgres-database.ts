@@ -85,7 +85,7 @@ async function insertMany(
   client: pg.PoolClient,
   types: Map<string, Map<string, string>>,
   insert: BulkInsert,
-): Promise<number> {
+): Promise<{ rowCount: number; rows: object[] }> {
   let columnTypes = types.get(insert.table);
   if (columnTypes === undefined) {
     const { rows } = await client.query<{ name: string; type: string }>(
@@ -103,13 +103,16 @@ async function insertMany(
     return `$${index + 1}::${type}[]`;
   });
   const sql = `INSERT INTO ${insert.table} (${insert.columns.join(', ')}) SELECT * FROM unnest(${casts.join(', ')}) ${insert.tail}`;
-  let changed = 0;
+  let rowCount = 0;
+  const returned: object[] = [];
   for (let from = 0; from < insert.rows.length; from += BULK_ROWS) {
     const rows = insert.rows.slice(from, from + BULK_ROWS);
     const arrays = insert.columns.map((_, column) => rows.map((row) => bindable(row[column]!)));
-    changed += (await client.query(named(sql, arrays))).rowCount ?? 0;
+    const result = await client.query(named(sql, arrays));
+    rowCount += result.rowCount ?? 0;
+    for (const row of result.rows) returned.push(row);
   }
-  return changed;
+  return { rowCount, rows: returned };
 }
 
 /**
@@ -194,7 +197,11 @@ export class PostgresDatabase implements SqlDatabase {
       },
       insertMany: async (insert: BulkInsert): Promise<number> => {
         guard();
-        return insertMany(client, this.columnTypes, insert);
+        return (await insertMany(client, this.columnTypes, insert)).rowCount;
+      },
+      insertManyReturning: async <R extends object>(insert: BulkInsert): Promise<R[]> => {
+        guard();
+        return (await insertMany(client, this.columnTypes, insert)).rows as R[];
       },
       selectAny: async <R extends object>(select: string, column: string, keys: readonly SqlValue[]): Promise<R[]> => {
         guard();
