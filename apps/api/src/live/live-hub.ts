@@ -101,6 +101,8 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
   private rightsEpoch = 0;
   /** Rooms whose presence was told less than PRESENCE_INTERVAL_MS ago, with the change to tell next. */
   private readonly presencePending = new Map<LiveRoom, { timer: NodeJS.Timeout; latest?: PresenceSnapshot }>();
+  /** Set when the process stops: sockets leaving then change presence but nothing is told any more. */
+  private stopping = false;
 
   constructor(
     @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner,
@@ -121,6 +123,8 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // A presence change still under way would broadcast after Redis is closed.
+    this.stopping = true;
     this.stopListening?.();
     for (const { timer } of this.presencePending.values()) clearTimeout(timer);
     this.presencePending.clear();
@@ -339,6 +343,7 @@ export class LiveHub implements OnModuleInit, OnApplicationShutdown {
   }
 
   private tellPresence(room: LiveRoom, snapshot: PresenceSnapshot): void {
+    if (this.stopping) return;
     const { users, version } = snapshot;
     this.nsp?.to(room).emit('presence', { room, users: users.slice(0, PRESENCE_MAX_USERS), count: users.length, version });
     const timer = setTimeout(() => {

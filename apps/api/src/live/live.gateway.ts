@@ -46,7 +46,10 @@ export class LiveGateway
     beforeDrain.add(this.release);
     this.hub.attach(nsp);
     // Across processes: presence broadcasts and session ends go through Redis (see docs/decisions.md, "Live").
-    if (this.redis) nsp.server.adapter(createAdapter(this.redis.pub, this.redis.sub, { key: `${this.redis.prefix}:socket.io` }));
+    if (this.redis) {
+      const { pub, sub } = this.redis.forAdapter();
+      nsp.server.adapter(createAdapter(pub, sub, { key: `${this.redis.prefix}:socket.io` }));
+    }
     nsp.use((socket, next) => {
       this.auth.authenticate(socket.handshake.headers).then(
         (data) => {
@@ -116,6 +119,9 @@ export class LiveGateway
 
   /** A session ended (logout): its sockets, in every process, are disconnected at once. */
   endSession(sessionId: string): void {
+    // This process's own sockets first, without Redis: the adapter disconnects them only when its
+    // own request comes back through Redis, which never happens while Redis is away.
+    this.nsp?.local.in(`session:${sessionId}`).disconnectSockets(true);
     this.nsp?.in(`session:${sessionId}`).disconnectSockets(true);
   }
 }
