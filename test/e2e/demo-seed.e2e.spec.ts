@@ -39,6 +39,8 @@ interface FaqItem {
 describe.each(kinds)('demo académie (%s)', (kind) => {
   let t: TestApp;
   let head = 0;
+  /** The log's head once the académie (without its school year) was written. */
+  let academyHead = 0;
   let year: DemoYearResult;
   const progress: Array<[number, number, string]> = [];
   const personas = new Map<PersonaKey, SignedInClient>();
@@ -50,6 +52,7 @@ describe.each(kinds)('demo académie (%s)', (kind) => {
     t = await startTestApp(kind, {}, { singleProcess: 'seeds before any second process starts' });
     const started = Date.now();
     const academy = await seedDemoAcademy(t.app, (done, total, label) => progress.push([done, total, label]));
+    academyHead = await t.store.headPosition();
     year = await seedSyntheticYear(t.store, { people: academy.people });
     process.stderr.write(`[demo seed, ${kind}] ${year.events} events of the school year, seeded in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     head = await t.store.headPosition();
@@ -254,6 +257,26 @@ describe.each(kinds)('demo académie (%s)', (kind) => {
     const again = await seedSyntheticYear(t.store, { people: academy.people });
     expect(again).toMatchObject({ events: 0, skipped: year.appends });
     expect(await t.store.headPosition()).toBe(before);
+  }, 60_000);
+
+  it('writes what one run writes when two run at once (two processes starting on an empty store)', async () => {
+    const twice = await startTestApp(kind, {}, { singleProcess: 'both seeds in one process, on one store' });
+    try {
+      await Promise.all([seedDemoAcademy(twice.app), seedDemoAcademy(twice.app)]);
+      const countTypes = (events: readonly { type: string }[]) => {
+        const counts: Record<string, number> = {};
+        for (const { type } of events) counts[type] = (counts[type] ?? 0) + 1;
+        return counts;
+      };
+      const once = countTypes(await t.store.readAll({ fromPosition: 0, maxCount: academyHead }));
+      const both = await twice.store.readAll({ fromPosition: 0, maxCount: 100_000 });
+      expect(countTypes(both)).toEqual(once);
+      // One user per e-mail: the same command run twice must not register two.
+      const emails = both.filter((e) => e.type === 'UserRegistered').map((e) => (e.data as { email: string }).email);
+      expect(new Set(emails).size).toBe(emails.length);
+    } finally {
+      await twice.close();
+    }
   }, 60_000);
 
   it('runs again without writing anything', async () => {

@@ -3,10 +3,13 @@ import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
 import request from 'supertest';
 import type { SqlDatabase } from '#ruche/projections';
 import { READ_DB, type Clock } from '#ruche/platform';
+import { SignInCommand, type SignedIn } from '#ruche/identity/nest';
 import { createApp } from '../../apps/api/src/bootstrap.js';
 import { loadConfiguration, type RucheConfig } from '../../apps/api/src/config/configuration.js';
 import { freshEmail, startTestApp, type TestApp } from './support/test-app.js';
@@ -28,6 +31,20 @@ describe('identity', () => {
     expect(new Set(ids).size).toBe(1);
     const registered = await t.store.readStream(`user-${ids[0]}`);
     expect(registered.filter((e) => e.type === 'UserRegistered')).toHaveLength(1);
+  });
+
+  it('gives one user to one sign-in command run twice at once (the seed in two processes, a retried request)', async () => {
+    const email = freshEmail('twice');
+    const meta = { commandId: randomUUID(), correlationId: 'identity-e2e' };
+    const commands = t.app.get(CommandBus);
+    // The same command id appends the same EmailClaimed event id: the log takes the second as a
+    // retry of the first and answers both as successes, while only the first one's user id is in it.
+    const signedIn = await Promise.all([1, 2].map(() => commands.execute<SignInCommand, SignedIn>(new SignInCommand({ email }, meta))));
+    expect(new Set(signedIn.map((s) => s.user.userId)).size).toBe(1);
+    const registered = (await t.store.readAll({ fromPosition: 0, maxCount: 100_000 })).filter(
+      (e) => e.type === 'UserRegistered' && (e.data as { email: string }).email === email,
+    );
+    expect(registered.map((e) => e.streamName)).toEqual([`user-${signedIn[0]!.user.userId}`]);
   });
 
   it('updates claims on a later dev sign-in, as fresh claims from an identity provider would', async () => {

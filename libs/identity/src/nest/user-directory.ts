@@ -57,12 +57,15 @@ export class UserDirectory {
           [{ id: eventIdOf(claim.commandId, 0), type: 'EmailClaimed', data: { email, userId: candidate }, metadata: { commandId: claim.commandId, schemaVersion: 1 } }],
           { expectedRevision: 'no_stream' },
         );
-        userId = candidate;
         position = claimed.position;
       } catch (error) {
         if (!(error instanceof WrongExpectedVersionError)) throw error;
-        userId = (await this.claimedBy(stream))!;
       }
+      // Read back rather than trusting the append: the same command run twice at once (the seed
+      // in two processes, a retried request) appends the same event id, which the log answers
+      // as a success for both, while only the first one's candidate was recorded.
+      userId = (await this.claimedBy(stream))!;
+      if (userId !== candidate) position = 0;
     }
     // The user stream may be missing if a previous attempt stopped between the two appends.
     const user = await this.runner.load(userStreamName(userId), userDecider);
