@@ -24,7 +24,11 @@
  * BENCH_DATABASE_URL (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test),
  * BENCH_SQLITE_FILE (keep the SQLite year in this file, and reuse it when it already holds events:
  * the year of 200 establishments takes minutes to write); BENCH_PG_SCHEMA the same for PostgreSQL
- * (a schema kept after the run, reused when it holds events).
+ * (a schema kept after the run, reused when it holds events); BENCH_REPLAY_BATCH (events per
+ * batch of a rebuild's replay, staged on SQLite and on PostgreSQL: the runner's
+ * stagedRebuildBatchSize) and BENCH_REBUILD_BATCH (its rebuildBatchSize: batches written on
+ * SQLite's read store itself, and the catch-up before the swaps), the runner's defaults otherwise; BENCH_ONLY=name,… rebuilds those projections only (profiling; on a kept store whose
+ * tables exist, for the queries).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -67,6 +71,14 @@ const WITH_SERIAL = process.env.BENCH_SERIAL === '1';
 /** BENCH_PROFILE=1 also rebuilds each projection alone and prints its time. */
 const WITH_PROFILE = process.env.BENCH_PROFILE === '1';
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'sqlite,postgres').split(',').map((b) => b.trim()) as Backend[];
+const REBUILD_BATCH = process.env.BENCH_REBUILD_BATCH ? int('BENCH_REBUILD_BATCH', 2000) : undefined;
+const REPLAY_BATCH = process.env.BENCH_REPLAY_BATCH ? int('BENCH_REPLAY_BATCH', 10_000) : undefined;
+/** The batch sizes asked for, as runner options. */
+const batchOptions = {
+  ...(REBUILD_BATCH ? { rebuildBatchSize: REBUILD_BATCH } : {}),
+  ...(REPLAY_BATCH ? { stagedRebuildBatchSize: REPLAY_BATCH } : {}),
+};
+const ONLY = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',').map((name) => name.trim()) : undefined;
 const KEPT_SQLITE_FILE = process.env.BENCH_SQLITE_FILE;
 const KEPT_PG_SCHEMA = process.env.BENCH_PG_SCHEMA;
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -260,10 +272,11 @@ async function benchmark(backend: Backend, establishments: number): Promise<Resu
       db: subject.db,
       projections,
       logger: quiet,
+      ...batchOptions,
       replayThreads: appReplayThreads({ readStore: subject.db.dialect, rebuildThreads: THREADS }),
     });
     const rebuildAll = async (on: ProjectionRunner, label: string, names?: string[]) => {
-      log(`  rebuilding all ${projections.length} projections of the app together from position 0 (${label})…`);
+      log(`  rebuilding ${names ? names.join(', ') : `all ${projections.length} projections of the app`} together from position 0 (${label})…`);
       const started = performance.now();
       let lastReport = started;
       // When each phase began: where the time goes, printed after.
@@ -287,13 +300,13 @@ async function benchmark(backend: Backend, establishments: number): Promise<Resu
     let rebuild: { events: number; durationMs: number; parallelism: number } | undefined;
     if (WITH_RUNNER) {
       if (WITH_SERIAL) {
-        const one = new ProjectionRunner({ store: subject.store, db: subject.db, projections, logger: quiet, rebuildConnections: 1 });
+        const one = new ProjectionRunner({ store: subject.store, db: subject.db, projections, logger: quiet, rebuildConnections: 1, ...batchOptions });
         serial = await rebuildAll(one, 'one thread, one connection');
       }
-      rebuild = await rebuildAll(runner, subject.db.dialect === 'sqlite' ? `up to ${THREADS} threads` : 'the runner\'s connections');
+      rebuild = await rebuildAll(runner, subject.db.dialect === 'sqlite' ? `up to ${THREADS} threads` : 'the runner\'s connections', ONLY);
       if (WITH_PROFILE) {
         // Each projection alone, on one thread and one connection: what each costs to replay.
-        const one = new ProjectionRunner({ store: subject.store, db: subject.db, projections, logger: quiet, rebuildConnections: 1 });
+        const one = new ProjectionRunner({ store: subject.store, db: subject.db, projections, logger: quiet, rebuildConnections: 1, ...batchOptions });
         for (const projection of projections) await rebuildAll(one, projection.name, [projection.name]);
       }
     } else {

@@ -428,7 +428,7 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
       const projection = streamStatsProjection({ prefix: 'counted' });
       // 6,000 events: the statistics taken as the shadow grows stop at 4,000.
       await appendEvents(store, { count: 6000, streams: 5, prefix: 'counted', concurrency: 64 });
-      const runner = newRunner([projection], { rebuildBatchSize: 500 });
+      const runner = newRunner([projection], { rebuildBatchSize: 500, stagedRebuildBatchSize: 500 });
       await runner.rebuild('counted');
       const estimate = await db.queryOne<{ reltuples: number }>(`SELECT reltuples::bigint AS reltuples FROM pg_class WHERE oid = to_regclass($1)`, [
         projection.tableNames.events,

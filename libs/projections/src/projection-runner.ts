@@ -41,8 +41,12 @@ export interface ProjectionRunnerOptions {
    */
   rebuildBatchSize?: number;
   /**
-   * Events per batch of a rebuild replayed in a staging area (SQLite), which holds no lock on
-   * the read store: larger batches fold more rows in memory. Default 10,000.
+   * Events per batch of a rebuild's replay where a batch holds no lock the live runner waits on:
+   * in a staging area (SQLite), or on PostgreSQL (shadow tables of the rebuild's own, its claims
+   * updated at each transaction's end). Larger batches fold more rows in memory and make fewer
+   * round trips. Default 10,000 on SQLite, 20,000 on PostgreSQL (200 establishments, 3
+   * connections: 138.5 s with batches of 2,000, 123.4 s with 20,000, 117.9 s with 50,000 for
+   * 2.5 times the memory; on SQLite 100,000 gained nothing over 10,000).
    */
   stagedRebuildBatchSize?: number;
   /** A rebuild's staged replay on several threads (see ReplayThreads). Default: this thread only. */
@@ -252,7 +256,7 @@ export class ProjectionRunner {
     this.db = options.db;
     this.batchSize = options.batchSize ?? 500;
     this.rebuildBatchSize = options.rebuildBatchSize ?? Math.max(this.batchSize, 2000);
-    this.stagedRebuildBatchSize = options.stagedRebuildBatchSize ?? Math.max(this.rebuildBatchSize, 10_000);
+    this.stagedRebuildBatchSize = options.stagedRebuildBatchSize ?? Math.max(this.rebuildBatchSize, this.db.dialect === 'postgres' ? 20_000 : 10_000);
     this.replayThreads = options.replayThreads;
     this.rebuildConnections = options.rebuildConnections ?? 3;
     this.logger = options.logger ?? consoleLogger;
