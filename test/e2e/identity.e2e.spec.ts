@@ -23,6 +23,10 @@ describe('identity', () => {
   });
   afterAll(() => t?.close());
 
+  it('tells the sign-in page that people sign in by e-mail here (AUTH_MODE=dev)', async () => {
+    expect((await t.anonymous().get('/api/auth/mode').expect(200)).body).toEqual({ mode: 'dev' });
+  });
+
   it('gives one user to concurrent first sign-ins of the same e-mail', async () => {
     const email = freshEmail('rush');
     const ids = await Promise.all(

@@ -71,6 +71,11 @@ describe.each(kinds)('OpenID Connect sign-in against a real provider (%s)', (kin
     expect((await agent.get('/api/me')).status).toBe(401);
   }
 
+  it('tells the sign-in page that people sign in through the identity provider, and refuses the dev sign-in', async () => {
+    expect((await t.anonymous().get('/api/auth/mode').expect(200)).body).toEqual({ mode: 'oidc' });
+    await t.anonymous().post('/api/auth/dev-login').send({ email: 'someone@ac-test.fr' }).expect(404);
+  });
+
   it('signs a person in: PKCE, state and nonce sent, claims from the signed userinfo (ProConnect preset), session set, back where they started', async () => {
     const person = account();
     provider.signInAs(person);

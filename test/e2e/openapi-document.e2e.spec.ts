@@ -144,6 +144,7 @@ describe('the OpenAPI document (/api/docs/openapi.json)', () => {
       await call(request(server), 'get', '/api/health');
       await call(request(server), 'get', '/api/health/live');
       await call(request(server), 'get', '/api/health/ready');
+      await call(request(server), 'get', '/api/auth/mode');
       const daneEmail = freshEmail('doc.dane');
       const dane = request.agent(server);
       const signedIn = await call(dane, 'post', '/api/auth/dev-login', { email: daneEmail, displayName: 'Délégation', roles: ['dane'] });

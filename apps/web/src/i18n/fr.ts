@@ -44,6 +44,8 @@ export const fr = {
   'signIn.emailHint': 'En mode démonstration, toute adresse crée un compte à la première connexion.',
   'signIn.submit': 'Se connecter',
   'signIn.oidc': 'Se connecter avec le fournisseur d’identité de l’académie',
+  'signIn.oidcTitle': 'Compte de l’académie',
+  'signIn.oidcHint': 'Utilisez l’identifiant et le mot de passe de votre compte académique.',
   'signIn.expired': 'Votre session a expiré. Reconnectez-vous pour revenir où vous étiez.',
   'home.title': 'Bonjour {name}',
   'home.mySpaces': 'Mes espaces',

@@ -1,6 +1,6 @@
 import { Button } from '@codegouvfr/react-dsfr/Button';
 import { Input } from '@codegouvfr/react-dsfr/Input';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { api } from '../api/client';
@@ -37,6 +37,15 @@ export function SignInPage() {
       navigate(back, { replace: true });
     },
   });
+  // The server signs in one way (AUTH_MODE): only that one is offered.
+  const mode = useQuery({
+    queryKey: ['auth-mode'],
+    queryFn: () => api.get<{ mode: 'dev' | 'oidc' }>('/api/auth/mode', { allowAnonymous: true }),
+    staleTime: Infinity,
+  });
+  const dev = mode.data?.mode === 'dev';
+  // Without an answer, the identity provider's link is the one that cannot sign in a stranger.
+  const oidc = mode.data?.mode === 'oidc' || mode.isError;
   const submit = (event: FormEvent) => {
     event.preventDefault();
     signIn.mutate({ email: email.trim() });
@@ -51,52 +60,61 @@ export function SignInPage() {
           </div>
         )}
       </div>
-      <section className="fr-col-12 fr-col-md-7" aria-labelledby="personas-title">
-        <h2 id="personas-title" className="fr-h4">
-          {t('signIn.personas')}
-        </h2>
-        <p className="fr-text--sm">{t('signIn.personasHint')}</p>
-        <ul className="ruche-list">
-          {DEMO_PERSONAS.map((persona) => (
-            <li key={persona.key}>
-              <Button
-                priority="secondary"
-                iconId="fr-icon-user-line"
-                onClick={() =>
-                  signIn.mutate({ email: persona.email, displayName: persona.displayName, roles: [...persona.roles], ...('uai' in persona ? { uai: persona.uai } : {}) })
-                }
-                disabled={signIn.isPending}
-                data-persona={persona.key}
-              >
-                {t('signIn.as', { name: persona.displayName })}
-              </Button>
-            </li>
-          ))}
-        </ul>
-      </section>
-      <section className="fr-col-12 fr-col-md-5" aria-labelledby="email-title">
-        <h2 id="email-title" className="fr-h4">
-          {t('signIn.email')}
-        </h2>
-        <form onSubmit={submit} noValidate>
-          <Input
-            label={t('signIn.email')}
-            hintText={t('signIn.emailHint')}
-            nativeInputProps={{ type: 'email', name: 'email', autoComplete: 'email', value: email, onChange: (e) => setEmail(e.target.value), required: true }}
-            {...fieldState(signIn.error, 'email')}
-          />
-          <FormError error={signIn.error} fields={['email']} />
-          <Button type="submit" disabled={signIn.isPending}>
-            {t('signIn.submit')}
-          </Button>
-        </form>
-        <hr className="fr-mt-4w" />
-        <p className="fr-text--sm">
-          <a href="/api/auth/oidc/login" className="fr-link">
+      {oidc && (
+        <section className="fr-col-12 fr-col-md-7" aria-labelledby="oidc-title">
+          <h2 id="oidc-title" className="fr-h4">
+            {t('signIn.oidcTitle')}
+          </h2>
+          <p className="fr-text--sm">{t('signIn.oidcHint')}</p>
+          <a href="/api/auth/oidc/login" className="fr-btn">
             {t('signIn.oidc')}
           </a>
-        </p>
-      </section>
+        </section>
+      )}
+      {dev && (
+        <>
+          <section className="fr-col-12 fr-col-md-7" aria-labelledby="personas-title">
+            <h2 id="personas-title" className="fr-h4">
+              {t('signIn.personas')}
+            </h2>
+            <p className="fr-text--sm">{t('signIn.personasHint')}</p>
+            <ul className="ruche-list">
+              {DEMO_PERSONAS.map((persona) => (
+                <li key={persona.key}>
+                  <Button
+                    priority="secondary"
+                    iconId="fr-icon-user-line"
+                    onClick={() =>
+                      signIn.mutate({ email: persona.email, displayName: persona.displayName, roles: [...persona.roles], ...('uai' in persona ? { uai: persona.uai } : {}) })
+                    }
+                    disabled={signIn.isPending}
+                    data-persona={persona.key}
+                  >
+                    {t('signIn.as', { name: persona.displayName })}
+                  </Button>
+                </li>
+              ))}
+            </ul>
+          </section>
+          <section className="fr-col-12 fr-col-md-5" aria-labelledby="email-title">
+            <h2 id="email-title" className="fr-h4">
+              {t('signIn.email')}
+            </h2>
+            <form onSubmit={submit} noValidate>
+              <Input
+                label={t('signIn.email')}
+                hintText={t('signIn.emailHint')}
+                nativeInputProps={{ type: 'email', name: 'email', autoComplete: 'email', value: email, onChange: (e) => setEmail(e.target.value), required: true }}
+                {...fieldState(signIn.error, 'email')}
+              />
+              <FormError error={signIn.error} fields={['email']} />
+              <Button type="submit" disabled={signIn.isPending}>
+                {t('signIn.submit')}
+              </Button>
+            </form>
+          </section>
+        </>
+      )}
     </div>
   );
 }

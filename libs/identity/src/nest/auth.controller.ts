@@ -6,7 +6,7 @@ import { isDomainError } from '#ruche/domain-kit';
 import { Meta, SECURITY_AUDIT, SkipIdempotency, type RequestMeta, type SecurityAudit } from '#ruche/platform';
 import { AUTH_SETTINGS, type AuthSettings } from './auth.settings.js';
 import { CurrentUser, Public, type SignedInUser } from './auth.decorators.js';
-import { DevLoginDto, MeDto, SignedInDto } from './auth.dto.js';
+import { AuthModeDto, DevLoginDto, MeDto, SignedInDto } from './auth.dto.js';
 import { SESSION_COOKIE, SessionStore } from './session.store.js';
 import { SignInCommand } from './sign-in.command.js';
 
@@ -20,6 +20,15 @@ export class AuthController {
     @Inject(AUTH_SETTINGS) private readonly settings: AuthSettings,
     @Optional() @Inject(SECURITY_AUDIT) private readonly audit?: SecurityAudit,
   ) {}
+
+  /** How people sign in here (AUTH_MODE): the sign-in page offers that way only. */
+  @Public()
+  @Get('auth/mode')
+  @ApiOperation({ summary: 'How people sign in: dev (by e-mail) or oidc (the identity provider)' })
+  @ApiOkResponse({ type: AuthModeDto })
+  mode(): AuthModeDto {
+    return { mode: this.settings.authMode };
+  }
 
   /**
    * Dev sign-in: any e-mail, created on first use with the claims given. Later sign-ins with

@@ -40,6 +40,14 @@ export class SignedInDto extends MeDto {
   @ApiProperty({ type: 'integer', description: 'log position of the sign-in: send it as X-Min-Position to read your write' }) position!: number;
 }
 
+export class AuthModeDto {
+  @ApiProperty({
+    enum: ['dev', 'oidc'],
+    description: 'how people sign in here: dev (POST /api/auth/dev-login, by e-mail) or oidc (GET /api/auth/oidc/login, the académie’s identity provider)',
+  })
+  mode!: 'dev' | 'oidc';
+}
+
 export class OidcLogoutDto {
   @ApiProperty({ format: 'uri', description: "where to send the browser: the identity provider's end-session endpoint, or this site" }) redirectTo!: string;
 }
