@@ -136,6 +136,22 @@ pg.describe('PostgresEventStore', () => {
       expect(recorded.metadata).toEqual({ userId: 'u-1', zeta: true, schemaVersion: 1 });
     });
 
+    it('reads createdAt to the millisecond, microseconds dropped (as a Date holds it)', async () => {
+      const s = stream();
+      await store.appendToStream(s, [tick(1), tick(2), tick(3)]);
+      // Stored times with microseconds, one just before a second and one before 1970.
+      const stored = ['2026-12-01T10:00:00.999999Z', '2026-03-29T01:59:59.123456Z', '1969-12-31T23:59:59.999500Z'];
+      for (const [revision, at] of stored.entries()) {
+        await store.pool.query(`UPDATE "${schema}".es_events SET created_at = $1 WHERE stream_name = $2 AND revision = $3`, [at, s, revision]);
+      }
+      const read = [...(await store.readStream(s)), ...(await store.readStream(s, { direction: 'backwards' }))];
+      const all = (await store.readAll({ fromPosition: read[0]!.position - 1, maxCount: 3 })).map((e) => e.createdAt.toISOString());
+      const expected = ['2026-12-01T10:00:00.999Z', '2026-03-29T01:59:59.123Z', '1969-12-31T23:59:59.999Z'];
+      expect(read.slice(0, 3).map((e) => e.createdAt.toISOString())).toEqual(expected);
+      expect(read.slice(3).map((e) => e.createdAt.toISOString())).toEqual([...expected].reverse());
+      expect(all).toEqual(expected);
+    });
+
     it('gives ids back in lower case and recognises a retry whatever the case of its ids', async () => {
       const s = stream();
       const id = uuidv7().toUpperCase();

@@ -43,7 +43,8 @@ interface EventRow {
   type: string;
   data: unknown;
   metadata: RecordedEvent['metadata'];
-  created_at: Date;
+  /** created_at in epoch milliseconds (bigint, as text). */
+  created_ms: string;
 }
 
 interface StateRow {
@@ -65,7 +66,10 @@ const LOST_BACKEND_WAIT_MS = 5000;
 /** Bound one group's statement; the rest of the queue goes in the next transaction. */
 const MAX_GROUP_EVENTS = 5000;
 const MAX_GROUP_JSON_CHARS = 32 * 1024 * 1024;
-const EVENT_COLUMNS = 'position, stream_name, revision, event_id, type, data, metadata, created_at';
+// created_at as epoch milliseconds, truncated as pg's own date parser truncates: parsing its text
+// form cost 3.4 s of a 200-establishment rebuild's Node time, and a Date holds milliseconds only.
+const EVENT_COLUMNS =
+  "position, stream_name, revision, event_id, type, data, metadata, (EXTRACT(EPOCH FROM date_trunc('milliseconds', created_at)) * 1000)::bigint AS created_ms";
 
 /**
  * The PostgreSQL adapter of the event log.
@@ -723,6 +727,6 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     streamName: row.stream_name,
     revision: Number(row.revision),
     position: Number(row.position),
-    createdAt: row.created_at,
+    createdAt: new Date(Number(row.created_ms)),
   };
 }
