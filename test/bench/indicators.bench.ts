@@ -27,7 +27,8 @@
  * (a schema kept after the run, reused when it holds events); BENCH_REPLAY_BATCH (events per
  * batch of a rebuild's replay, staged on SQLite and on PostgreSQL: the runner's
  * stagedRebuildBatchSize) and BENCH_REBUILD_BATCH (its rebuildBatchSize: batches written on
- * SQLite's read store itself, and the catch-up before the swaps), the runner's defaults otherwise; BENCH_ONLY=name,… rebuilds those projections only (profiling; on a kept store whose
+ * SQLite's read store itself, and the catch-up before the swaps), the runner's defaults
+ * otherwise; BENCH_ONLY=name,… rebuilds those projections only (profiling; on a kept store whose
  * tables exist, for the queries).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';

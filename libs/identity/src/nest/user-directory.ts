@@ -65,7 +65,6 @@ export class UserDirectory {
       // in two processes, a retried request) appends the same event id, which the log answers
       // as a success for both, while only the first one's candidate was recorded.
       userId = (await this.claimedBy(stream))!;
-      if (userId !== candidate) position = 0;
     }
     // The user stream may be missing if a previous attempt stopped between the two appends.
     const user = await this.runner.load(userStreamName(userId), userDecider);
