@@ -22,7 +22,7 @@
  * REBUILD_THREADS: the cores, at most 4; PostgreSQL rebuilds use the runner's 3 connections),
  * BENCH_SERIAL=1 (also rebuild on one thread and one connection first, for the ratio),
  * BENCH_DATABASE_URL (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test),
- * BENCH_SQLITE_FILE (keep the SQLite year in this file, and reuse it when it already holds events:
+ * BENCH_SQLITE_FILE (keep the SQLite year in this file, its read models in `<file>-read`, and reuse it when it already holds events:
  * the year of 200 establishments takes minutes to write); BENCH_PG_SCHEMA the same for PostgreSQL
  * (a schema kept after the run, reused when it holds events); BENCH_REPLAY_BATCH (events per
  * batch of a rebuild's replay, staged on SQLite and on PostgreSQL: the runner's
@@ -120,14 +120,15 @@ async function open(backend: Backend): Promise<Subject> {
     const filename = path.resolve(KEPT_SQLITE_FILE);
     const reused = existsSync(filename);
     const store = SqliteEventStore.open({ filename });
-    const db = openSqliteDatabase({ filename });
+    // The read models in a file of their own, as the app keeps them (ruche-read.sqlite).
+    const db = openSqliteDatabase({ filename: `${filename}-read` });
     return { store, db, reused, dispose: async () => (await db.close(), await store.close()) };
   }
   if (backend === 'sqlite') {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'ruche-bench-indicators-'));
     const filename = path.join(dir, 'ruche.sqlite');
     const store = SqliteEventStore.open({ filename });
-    const db = openSqliteDatabase({ filename });
+    const db = openSqliteDatabase({ filename: path.join(dir, 'ruche-read.sqlite') });
     return { store, db, dispose: async () => (await db.close(), await store.close(), rmSync(dir, { recursive: true, force: true })) };
   }
   const schema = KEPT_PG_SCHEMA ?? `bench_ind_${process.pid}_${Date.now().toString(36)}`;

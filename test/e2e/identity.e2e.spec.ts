@@ -65,7 +65,7 @@ describe('identity', () => {
   });
 
   it('answers dev-login with 404 when AUTH_MODE is not dev', async () => {
-    const config = { ...t.config, authMode: 'oidc' as const, sqliteFile: `${t.config.sqliteFile}.oidc` };
+    const config = { ...t.config, authMode: 'oidc' as const, sqliteFile: `${t.config.sqliteFile}.oidc`, sqliteReadFile: `${t.config.sqliteReadFile}.oidc` };
     const app = await createApp(config);
     await app.init();
     try {

@@ -94,7 +94,7 @@ describe('events export and import', () => {
     } finally {
       await app.close();
     }
-    const db = await openSqliteDatabase({ filename: path.join(source, 'ruche.sqlite') });
+    const db = await openSqliteDatabase({ filename: path.join(source, 'ruche-read.sqlite') });
     sourceDigests = await digests(db);
     await db.close();
     // The demo académie fills users, spaces, members, topics, posts, FAQ entries and fiches.
@@ -128,7 +128,7 @@ describe('events export and import', () => {
     const third = path.join(work, 'back-in-sqlite.jsonl');
     expect((await runCli(['events', 'export', third], sqliteEnv(target))).code).toBe(0);
     expect(eventsOf(third)).toEqual(original);
-    const targetDb = await openSqliteDatabase({ filename: path.join(target, 'ruche.sqlite') });
+    const targetDb = await openSqliteDatabase({ filename: path.join(target, 'ruche-read.sqlite') });
     expect(await digests(targetDb)).toEqual(sourceDigests);
     await targetDb.close();
 

@@ -212,6 +212,8 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
   let analyzeAt = 1_000;
   const swapped: RebuildResult[] = [];
   let staging: StagingArea | undefined;
+  /** The replay went through staging areas, whose copy brought the query indexes. */
+  let staged = false;
   /** Projections replayed by this thread into `staging`, by index (all of them without threads). */
   let here = projections.map((_, index) => index);
   /** The other replay threads, each with its projections and its own staging area. */
@@ -410,8 +412,15 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     }
 
     if (staging) {
-      // The staged tables join the (empty) shadow tables; from here on the replay writes those.
+      // The query indexes are built in the staging files, each thread its own at once, then
+      // copied in with the rows (copyInto): no index is built on the read store's file.
       const area = staging;
+      report({ phase: 'index', position, head });
+      const finishing = threads.map(({ thread }) => thread.finish().catch((error: unknown) => threadFailure(error, position)));
+      await area.db.transaction(async (tx) => {
+        for (const index of here) await projections[index]!.createQueryIndexes?.(tx, shadows[index]!);
+      });
+      // The staged tables join the (empty) shadow tables; from here on the replay writes those.
       report({ phase: 'copy', position, head });
       const copy = async (from: StagingArea, indices: readonly number[]): Promise<void> => {
         await from.copyInto(
@@ -424,21 +433,22 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
         );
       };
       await copy(area, here);
-      for (const { thread, area: theirs, indices } of threads) {
-        await thread.finish().catch((error: unknown) => {
-          throw threadFailure(error, position);
-        });
+      for (const [n, { area: theirs, indices }] of threads.entries()) {
+        const failed = await finishing[n];
+        if (failed) throw failed;
         await copy(theirs, indices);
       }
       await stopThreads();
       staging = undefined;
+      staged = true;
       await area.dispose();
     }
 
     // Indexes only queries use are built now, over every row at once, rather than grown one
     // row at a time by the replay: each statement in its own transaction, the claim checked.
-    report({ phase: 'index', position, head });
-    for (let index = 0; index < projections.length; index++) {
+    // After a staged replay they came with the copy.
+    if (!staged) report({ phase: 'index', position, head });
+    for (let index = 0; index < projections.length && !staged; index++) {
       for (const statement of await recordedStatements(projections[index]!, shadows[index]!)) {
         await db.transaction(async (tx) => {
           checkAbort();

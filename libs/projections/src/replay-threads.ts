@@ -128,7 +128,7 @@ export class ReplayThread {
     return this.request('applied', { kind: 'batch', events });
   }
 
-  /** Commits and closes the thread's staging file (copyInto can then attach it), after every batch posted. */
+  /** Builds the query indexes, commits and closes the thread's staging file (copyInto can then attach it), after every batch posted. */
   finish(): Promise<void> {
     return this.request('finished', { kind: 'finish' });
   }

@@ -1,9 +1,9 @@
 /**
  * A replay thread of a rebuild (see replay-threads.ts): it builds the projections it was given
  * from their source module, opens the staging file its rebuild handed over, creates their
- * tables there, and applies each batch the rebuild posts, then commits and closes the file when
- * told to finish. It reads nothing from the log and writes nothing to the read store: the rebuild
- * keeps the claim, the progress and the copy.
+ * tables there, and applies each batch the rebuild posts; told to finish, it builds their query
+ * indexes, commits and closes the file. It reads nothing from the log and writes nothing to the
+ * read store: the rebuild keeps the claim, the progress and the copy.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RecordedEvent } from '#ruche/eventstore';
@@ -49,6 +49,10 @@ try {
   const handle = async (request: ReplayThreadRequest): Promise<void> => {
     if (failed) return;
     if (request.kind === 'finish') {
+      // The indexes only queries read, built here over every row, are copied in with them.
+      await db.transaction(async (tx) => {
+        for (const { projection, tables } of mine) await projection.createQueryIndexes?.(tx, tables);
+      });
       await db.closeStaged(true);
       say({ kind: 'finished' });
       return;

@@ -82,7 +82,8 @@ export interface SqlDatabase extends SqlExecutor {
  * school year into the read store itself costs a commit (WAL pages, then their checkpoint) per
  * batch, with random-key B-trees that rewrite most of their pages each time; a scratch file of
  * its own (no WAL, no fsync, a large cache, one writer) takes the same statements at memory
- * speed, and its tables are then copied in, in key order, a chunk per transaction.
+ * speed; its query indexes are built there too, and its tables are then copied in whole, with
+ * their indexes, a table per transaction.
  * Nothing in it is durable: a crash loses it, and the rebuild starts again from position 0.
  */
 export interface StagingArea {
@@ -96,8 +97,8 @@ export interface StagingArea {
   handOver?(): Promise<string>;
   /**
    * Closes `db` and copies the rows of `tables` (with a virtual table's own storage) into the
-   * same-named tables of the read store, which must exist and be empty, a chunk per transaction;
-   * `inEachTransaction` runs first in each (the rebuild checks its claim there).
+   * same-named tables of the read store, which must exist, with the indexes they have in the
+   * staging area, a table per transaction; `inEachTransaction` runs first in each (the rebuild checks its claim there).
    */
   copyInto(
     tables: readonly string[],

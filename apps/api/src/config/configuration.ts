@@ -18,7 +18,15 @@ export interface RucheConfig {
   /** Which adapter holds the event log, and which the read models. */
   eventStore: 'sqlite' | 'postgres' | 'kurrentdb';
   readStore: 'sqlite' | 'postgres';
+  /** The embedded event log (`DATA_DIR/ruche.sqlite`). */
   sqliteFile: string;
+  /**
+   * The embedded read models, sessions and audit (`DATA_DIR/ruche-read.sqlite`): a file of their
+   * own, so that read-side writes (a projection's batch, a rebuild's copy) never hold the event
+   * log's write lock. A data directory whose ruche.sqlite already holds them keeps them there
+   * (openReadDatabase).
+   */
+  sqliteReadFile: string;
   /**
    * Threads a rebuild replays on (REBUILD_THREADS, 1–8; default the machine's cores, at most 4),
    * where the read store allows it (SQLite).
@@ -145,6 +153,7 @@ export function loadConfiguration(env: Env = process.env): RucheConfig {
     eventStore: kurrentDbUrl ? 'kurrentdb' : databaseUrl ? 'postgres' : 'sqlite',
     readStore: databaseUrl ? 'postgres' : 'sqlite',
     sqliteFile: path.join(dataDir, 'ruche.sqlite'),
+    sqliteReadFile: path.join(dataDir, 'ruche-read.sqlite'),
     rebuildThreads,
     publicUrl: publicUrl?.origin ?? '',
     // Browsers drop Secure cookies over plain http: the scheme users actually see decides.

@@ -6,6 +6,7 @@ describe('loadConfiguration', () => {
     const config = loadConfiguration({});
     expect(config).toMatchObject({ port: 3000, authMode: 'dev', seed: 'demo', eventStore: 'sqlite', readStore: 'sqlite' });
     expect(config.sqliteFile).toMatch(/data[\\/]ruche\.sqlite$/);
+    expect(config.sqliteReadFile).toMatch(/data[\\/]ruche-read\.sqlite$/);
   });
 
   it('uses PostgreSQL for the log and the read models when DATABASE_URL is set, KurrentDB for the log when KURRENTDB_URL is', () => {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import Sqlite from 'better-sqlite3';
 import {
   PostgresEventStore,
   SqliteEventStore,
@@ -36,5 +37,21 @@ export async function openReadDatabase(config: RucheConfig): Promise<SqlDatabase
     return openPostgresDatabase({ connectionString: config.databaseUrl!, schema: config.databaseSchema });
   }
   fs.mkdirSync(config.dataDir, { recursive: true });
-  return openSqliteDatabase({ filename: config.sqliteFile });
+  return openSqliteDatabase({ filename: sqliteReadFile(config) });
+}
+
+/**
+ * The SQLite file of the read models: ruche-read.sqlite, unless the event log's file already
+ * holds them (data directories from before the two files, 2026-12): moving them would sign
+ * everyone out and drop the audit, so they stay where they are.
+ */
+export function sqliteReadFile(config: Pick<RucheConfig, 'sqliteFile' | 'sqliteReadFile'>): string {
+  if (fs.existsSync(config.sqliteReadFile) || !fs.existsSync(config.sqliteFile)) return config.sqliteReadFile;
+  const log = new Sqlite(config.sqliteFile, { readonly: true, fileMustExist: true });
+  try {
+    const legacy = log.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'projection_checkpoints'`).get();
+    return legacy ? config.sqliteFile : config.sqliteReadFile;
+  } finally {
+    log.close();
+  }
 }

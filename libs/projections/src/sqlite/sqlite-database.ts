@@ -15,7 +15,11 @@ import { SerialLock } from '../serial-lock.js';
 import { translatePlaceholders } from './sqlite-placeholders.js';
 
 export interface SqliteDatabaseOptions {
-  /** The database file, usually the event log's own: read models live beside the log. */
+  /**
+   * The database file: a file of its own (`ruche-read.sqlite`), so that nothing written to the
+   * read models (a projection's batch, a rebuild's copy) holds the event log's write lock; the
+   * event log's own file where an older deployment keeps its read models there.
+   */
   filename: string;
   /** How long to wait for another connection's write lock before failing. Default 5000. */
   busyTimeoutMs?: number;
@@ -32,6 +36,13 @@ type Bound = string | number | bigint | null;
 type Binding = Record<number, Bound> | Bound[];
 
 const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Pages of a new read store or staging file: 16 KiB rather than SQLite's 4 KiB. Read models are
+ * written in bulk (rebuilds copy whole tables) and read in ranges; the copy of the largest
+ * table of a school year (ind_facts, 1.6 M rows with its indexes) took 3.2 s against 4.7 s.
+ */
+export const READ_STORE_PAGE_SIZE = 16_384;
 
 /**
  * The read store on SQLite, through its own better-sqlite3 connection (WAL, synchronous=FULL,
@@ -52,6 +63,11 @@ export class SqliteDatabase implements SqlDatabase {
   private closed = false;
   /** A staging area after a failed transaction (see runStaged). */
   private broken: Error | undefined;
+  /**
+   * Tables copyFrom had to copy row by row, SQLite's transfer optimization refused (their
+   * staged and read-store shapes or indexes differ): correct, but several times slower.
+   */
+  readonly copiedRowByRow: string[] = [];
 
   private constructor(
     private readonly db: Sqlite.Database,
@@ -65,6 +81,8 @@ export class SqliteDatabase implements SqlDatabase {
     const db = new Sqlite(options.filename, { timeout: busyTimeoutMs });
     try {
       db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+      // Taken only by a new file (before WAL mode and its first table), ignored by an existing one.
+      db.pragma(`page_size = ${READ_STORE_PAGE_SIZE}`);
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new Error(`SQLite read store needs WAL mode, but ${options.filename} stays in ${String(mode)}`);
       db.pragma('synchronous = FULL');
@@ -217,6 +235,7 @@ export class SqliteDatabase implements SqlDatabase {
     const raw = new Sqlite(file);
     try {
       // better-sqlite3's defensive mode silently keeps the journal on (`delete`) otherwise.
+      raw.pragma(`page_size = ${READ_STORE_PAGE_SIZE}`);
       raw.unsafeMode(true);
       const mode = raw.pragma('journal_mode = OFF', { simple: true });
       raw.unsafeMode(false);
@@ -264,53 +283,29 @@ export class SqliteDatabase implements SqlDatabase {
       }
       let copied = 0;
       for (const table of real) {
-        // Secondary indexes are built once the rows are in (a sort, rather than a B-tree insert
-        // per row); the rows come in key order, so the table and its key grow at one end.
-        const indexes = await this.query<{ name: string; sql: string }>(
-          `SELECT name, sql FROM main.sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL`,
+        // The read store's table gets the staged table's indexes (the query indexes were built
+        // in the staging file, on the replay's threads), then one INSERT … SELECT * copies its
+        // records and index entries as they are (SQLite's transfer optimization, which needs an
+        // empty table with the same indexes): no row decoded, no index sorted again. 3-4x faster
+        // than copying in key order by chunks and building the indexes after (ind_facts of 200
+        // establishments: 3.2 s against 8.5-11.5 s). The read store's write lock is held for the
+        // whole table: the read store has a file of its own, which the event log never waits on.
+        const staged = await this.query<{ name: string; sql: string }>(
+          `SELECT name, sql FROM ${alias}.sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL`,
           [table],
         );
-        const info = await this.query<{ name: string; type: string; pk: number }>(`SELECT name, type, pk FROM pragma_table_info($1, '${alias}')`, [table]);
-        const pk = info.filter((column) => column.pk > 0).sort((a, b) => a.pk - b.pk);
-        const keys = pk.length === 0 || (pk.length === 1 && /^integer$/i.test(pk[0]!.type)) ? ['rowid'] : pk.map((column) => `"${column.name}"`);
-        const tuple = `(${keys.join(', ')})`;
-        const marks = (offset: number): string => `(${keys.map((_, i) => `$${offset + i + 1}`).join(', ')})`;
-        let after: SqlValue[] | undefined;
-        let first = true;
-        for (;;) {
-          const done = await this.transaction(async (tx) => {
-            await inEachTransaction(tx);
-            if (first) {
-              await tx.execute(`DELETE FROM main.${table}`);
-              for (const index of indexes) await tx.execute(`DROP INDEX main."${index.name}"`);
-              first = false;
-            }
-            const from = after ? `WHERE ${tuple} > ${marks(0)}` : '';
-            const bound = await tx.queryOne<Record<string, SqlValue>>(
-              `SELECT ${keys.map((key, i) => `${key} AS k${i}`).join(', ')} FROM ${alias}.${table} ${from}
-               ORDER BY ${keys.join(', ')} LIMIT 1 OFFSET ${COPY_CHUNK_ROWS - 1}`,
-              after ?? [],
-            );
-            const upTo = bound ? keys.map((_, i) => bound[`k${i}`]!) : undefined;
-            const where = [after ? `${tuple} > ${marks(0)}` : '', upTo ? `${tuple} <= ${marks(after?.length ?? 0)}` : ''].filter(Boolean);
-            copied += (
-              await tx.execute(
-                `INSERT INTO main.${table} SELECT * FROM ${alias}.${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${keys.join(', ')}`,
-                [...(after ?? []), ...(upTo ?? [])],
-              )
-            ).rowCount;
-            after = upTo;
-            return upTo === undefined;
-          }, { durable: false });
-          onProgress(copied);
-          if (done) break;
-        }
-        for (const index of indexes) {
-          await this.transaction(async (tx) => {
-            await inEachTransaction(tx);
-            await tx.execute(index.sql);
-          }, { durable: false });
-        }
+        const sql = `INSERT INTO main.${table} SELECT * FROM ${alias}.${table}`;
+        copied += await this.transaction(async (tx) => {
+          await inEachTransaction(tx);
+          await tx.execute(`DELETE FROM main.${table}`);
+          const present = new Set(
+            (await tx.query<{ name: string }>(`SELECT name FROM main.sqlite_master WHERE type = 'index' AND tbl_name = $1`, [table])).map((row) => row.name),
+          );
+          for (const index of staged) if (!present.has(index.name)) await tx.execute(inMainSchema(index.sql));
+          if (!(await transfers(tx, sql))) this.copiedRowByRow.push(table);
+          return (await tx.execute(sql)).rowCount;
+        }, { durable: false });
+        onProgress(copied);
       }
       return copied;
     } finally {
@@ -398,8 +393,21 @@ export class TransactionAwaitedIoError extends Error {
   }
 }
 
-/** Rows per copy transaction: the read store's write lock is held for tens of milliseconds each. */
-const COPY_CHUNK_ROWS = 20_000;
+/**
+ * Whether SQLite compiles `INSERT … SELECT *` as a transfer of records (OP_RowCell or OP_RowData
+ * copy a stored record as it is), not row by row.
+ */
+async function transfers(tx: SqlExecutor, sql: string): Promise<boolean> {
+  const plan = await tx.query<{ opcode: string }>(`EXPLAIN ${sql}`);
+  return plan.some((step) => step.opcode === 'RowCell' || step.opcode === 'RowData');
+}
+
+/** A staged index's CREATE statement, aimed at the read store (`main`) rather than the staging file. */
+function inMainSchema(sql: string): string {
+  const aimed = sql.replace(/^(CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)/i, '$1main.');
+  if (aimed === sql) throw new Error(`Unexpected index statement: ${sql}`);
+  return aimed;
+}
 
 class SqliteStagingArea implements StagingArea {
   private disposed = false;

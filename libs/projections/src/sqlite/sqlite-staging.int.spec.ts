@@ -17,8 +17,9 @@ import { sqliteBackend, type TestBackend } from '../testing/test-backends.js';
 /*
  * A SQLite rebuild replays into a staging file and copies its tables in (StagingArea). What must
  * hold: the copied tables equal a replay straight into the shadow tables, a contentless FTS5
- * index included, and stay writable and searchable afterwards; tables larger than one copy chunk
- * arrive whole; nothing of the staging file is left behind, even after a failure.
+ * index included, and stay writable and searchable afterwards; they are copied whole with their
+ * indexes (query indexes built in the staging file), by SQLite's transfer of records; nothing of
+ * the staging file is left behind, even after a failure.
  */
 
 type Table = 'notes' | 'note_words' | 'note_fts';
@@ -51,6 +52,9 @@ function notesProjection(options: { failAt?: () => number | undefined } = {}): P
       await db.execute(`CREATE INDEX IF NOT EXISTS ${t.note_words}_by_position ON ${t.note_words} (position, word)`);
       await db.execute(`CREATE VIRTUAL TABLE IF NOT EXISTS ${t.note_fts} USING fts5(text, content = '', contentless_delete = 1)`);
     },
+    async createQueryIndexes(db, t) {
+      await db.execute(`CREATE INDEX IF NOT EXISTS ${t.note_words}_by_word ON ${t.note_words} (word)`);
+    },
     apply: write,
   };
 }
@@ -61,8 +65,21 @@ const digest = async (db: SqlDatabase): Promise<Record<string, unknown>> => ({
   // A contentless FTS5 table answers NULL for its columns: compare what it indexes instead.
   fts: await db.query(`SELECT rowid AS id FROM note_fts ORDER BY rowid`),
   terms: await db.query(`SELECT rowid AS id FROM note_fts WHERE note_fts MATCH 'alpha' ORDER BY rowid`),
-  indexes: await db.query(`SELECT tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY tbl_name`),
+  // Each index's name less its generation (`__r<n>`), and its columns.
+  indexes: (await db.query<{ name: string; sql: string }>(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name`)).map(
+    (row) => row.sql.replace(/__r[0-9]+/g, ''),
+  ),
+  // What the query planner reads through: the copied indexes must hold every row.
+  byWord: await db.query(`SELECT count(*) AS n FROM note_words INDEXED BY ${await indexName(db, 'note_words', '_by_word')} WHERE word >= 'w'`),
 });
+
+/** The physical name of a table's index (its generation changes with each rebuild). */
+async function indexName(db: SqlDatabase, table: string, suffix: string): Promise<string> {
+  const rows = await db.query<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1`, [table]);
+  const found = rows.find((row) => row.name.endsWith(suffix));
+  if (!found) throw new Error(`No index ${suffix} on ${table}`);
+  return found.name;
+}
 
 const stagingFiles = (filename: string): string[] =>
   readdirSync(dirname(filename)).filter((name) => name.startsWith(`${basename(filename)}-staging-`));
@@ -81,7 +98,7 @@ describe('SQLite rebuild through a staging file', () => {
     filename = (backend.target as { filename: string }).filename;
     store = await backend.openStore();
     db = await backend.openDb();
-    // 3,000 notes of 9 words each: 27,000 word rows, more than one copy chunk (20,000).
+    // 3,000 notes of 9 words each: 27,000 word rows.
     for (let batch = 0; batch < 30; batch++) {
       const events = Array.from({ length: 100 }, (_, i) => ({
         type: 'NoteWritten',
@@ -107,8 +124,11 @@ describe('SQLite rebuild through a staging file', () => {
     const direct = await digest(db);
     await runner.rebuild('staged_notes', { onProgress: (progress) => void phases.add(progress.phase) });
     expect(phases).toContain('copy');
+    // Every table (FTS5's own included) copied as records with its indexes, not row by row.
+    expect((db as SqliteDatabase).copiedRowByRow).toEqual([]);
     const staged = await digest(db);
     expect(staged).toEqual(direct);
+    expect(staged.byWord).toEqual([{ n: 27_000 }]);
     expect((staged.words as unknown[]).length).toBe(27_000);
     expect((staged.notes as unknown[]).length).toBe(3_000 - erased.length);
     // 34 notes of each 100 say alpha (i = 0, 3, …, 99), less the erased ones.
@@ -147,6 +167,7 @@ describe('SQLite rebuild through a staging file', () => {
         for (let i = 0; i < 2_000; i++) await tx.execute('INSERT INTO pages (body) VALUES ($1)', [`page ${i} `.repeat(50)]);
       });
       expect(await staging.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'off' }]);
+      expect(await staging.query('PRAGMA page_size')).toEqual([{ page_size: 16_384 }]);
       expect(stagingFiles(filename).filter((name) => name.includes('journal-check'))).toEqual([basename(file)]);
     } finally {
       await staging.closeStaged(false);
