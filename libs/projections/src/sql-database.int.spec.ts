@@ -96,6 +96,31 @@ function portDescribe(
       expect(await db.queryOne('SELECT COUNT(*) AS c FROM items')).toEqual({ c: 12_395 });
     });
 
+    it('inserts plain rows (no ON CONFLICT) with insertRows: COPY on PostgreSQL, every awkward value as given; a duplicate fails it whole', async () => {
+      const awkward = ['', 'back\\slash', 'tab\tin', 'new\nline', 'cr\rlf\r\n', '\\N', 'N', 'quote \' " {a,b}', 'é 🐝 \u00a0', ' lead', 'trail '];
+      const rows = Array.from({ length: 25_000 }, (_, i): SqlValue[] => [`p${i}`, i % 5 === 0 ? -(i + 1) : i * 1_000_003, i % 13 === 0 ? null : `${awkward[i % awkward.length]}${i % 2 ? '' : i}`]);
+      const calls = { execute: 0, insertMany: 0 };
+      const changed = await db.transaction(async (tx) => {
+        const counted: SqlExecutor = {
+          query: (sql, params) => tx.query(sql, params),
+          queryOne: (sql, params) => tx.queryOne(sql, params),
+          execute: (sql, params) => (calls.execute++, tx.execute(sql, params)),
+          ...(tx.insertMany ? { insertMany: (insert: BulkInsert) => (calls.insertMany++, tx.insertMany!(insert)) } : {}),
+        };
+        return insertRows(counted, 'INSERT INTO items (id, n, label)', 3, rows, '');
+      });
+      expect(changed).toBe(25_000);
+      if (db.dialect === 'postgres') expect(calls).toEqual({ execute: 0, insertMany: 1 });
+      const stored = await db.query<{ id: string; n: number; label: string | null }>('SELECT id, n, label FROM items');
+      expect(stored.map((row) => [row.id, row.n, row.label]).sort()).toEqual(rows.map((row) => [...row]).sort());
+
+      // A key already there: the whole insert fails, in the COPY on PostgreSQL, and nothing of it stays.
+      const failing = db.transaction((tx) => insertRows(tx, 'INSERT INTO items (id, n, label)', 3, [['fresh', 1, null], ['p7', 2, null]], ''));
+      await expect(failing).rejects.toThrow(/duplicate key|UNIQUE constraint/);
+      if (db.dialect === 'postgres') await expect(failing).rejects.toMatchObject({ where: expect.stringMatching(/^COPY items, line 2/) });
+      expect(await db.queryOne('SELECT COUNT(*) AS c FROM items')).toEqual({ c: 25_000 });
+    });
+
     it('selects by many keys with selectIn: text or integer keys, duplicates and unknown keys; one statement a call on PostgreSQL', async () => {
       const rows = Array.from({ length: 1300 }, (_, i) => [`s${i}`, i, null] as SqlValue[]);
       await db.transaction((tx) => insertRows(tx, 'INSERT INTO items (id, n, label)', 3, rows, ''));

