@@ -7,6 +7,16 @@ import { chunks, insertReturning, insertRows, openPostgresDatabase, openSqliteDa
 
 const postgres = await postgresService();
 
+/** `tx` counting what reaches the engine: statements, and bulk inserts where the adapter has them. */
+function countingInserts(tx: SqlExecutor, calls: { execute: number; insertMany: number }): SqlExecutor {
+  return {
+    query: (sql, params) => tx.query(sql, params),
+    queryOne: (sql, params) => tx.queryOne(sql, params),
+    execute: (sql, params) => (calls.execute++, tx.execute(sql, params)),
+    ...(tx.insertMany ? { insertMany: (insert: BulkInsert) => (calls.insertMany++, tx.insertMany!(insert)) } : {}),
+  };
+}
+
 function portDescribe(
   label: string,
   open: () => Promise<SqlDatabase>,
@@ -68,15 +78,7 @@ function portDescribe(
       // Counts what reaches the engine: PostgreSQL takes the rows as arrays (insertMany), a
       // statement per 10,000 rows; SQLite as multi-row VALUES of at most 900 parameters.
       const calls = { execute: 0, insertMany: 0 };
-      const changed = await db.transaction(async (tx) => {
-        const counted: SqlExecutor = {
-          query: (sql, params) => tx.query(sql, params),
-          queryOne: (sql, params) => tx.queryOne(sql, params),
-          execute: (sql, params) => (calls.execute++, tx.execute(sql, params)),
-          ...(tx.insertMany ? { insertMany: (insert: BulkInsert) => (calls.insertMany++, tx.insertMany!(insert)) } : {}),
-        };
-        return insertRows(counted, 'INSERT INTO items (id, n, label)', 3, rows, 'ON CONFLICT (id) DO NOTHING');
-      });
+      const changed = await db.transaction((tx) => insertRows(countingInserts(tx, calls), 'INSERT INTO items (id, n, label)', 3, rows, 'ON CONFLICT (id) DO NOTHING'));
       expect(changed).toBe(12_345);
       if (db.dialect === 'postgres') expect(calls).toEqual({ execute: 0, insertMany: 1 });
       else expect(calls).toEqual({ execute: [...chunks(rows, 3)].length, insertMany: 0 });
@@ -100,15 +102,7 @@ function portDescribe(
       const awkward = ['', 'back\\slash', 'tab\tin', 'new\nline', 'cr\rlf\r\n', '\\N', 'N', 'quote \' " {a,b}', 'é 🐝 \u00a0', ' lead', 'trail '];
       const rows = Array.from({ length: 25_000 }, (_, i): SqlValue[] => [`p${i}`, i % 5 === 0 ? -(i + 1) : i * 1_000_003, i % 13 === 0 ? null : `${awkward[i % awkward.length]}${i % 2 ? '' : i}`]);
       const calls = { execute: 0, insertMany: 0 };
-      const changed = await db.transaction(async (tx) => {
-        const counted: SqlExecutor = {
-          query: (sql, params) => tx.query(sql, params),
-          queryOne: (sql, params) => tx.queryOne(sql, params),
-          execute: (sql, params) => (calls.execute++, tx.execute(sql, params)),
-          ...(tx.insertMany ? { insertMany: (insert: BulkInsert) => (calls.insertMany++, tx.insertMany!(insert)) } : {}),
-        };
-        return insertRows(counted, 'INSERT INTO items (id, n, label)', 3, rows, '');
-      });
+      const changed = await db.transaction((tx) => insertRows(countingInserts(tx, calls), 'INSERT INTO items (id, n, label)', 3, rows, ''));
       expect(changed).toBe(25_000);
       if (db.dialect === 'postgres') expect(calls).toEqual({ execute: 0, insertMany: 1 });
       const stored = await db.query<{ id: string; n: number; label: string | null }>('SELECT id, n, label FROM items');
