@@ -46,7 +46,8 @@ export const READ_STORE_PAGE_SIZE = 16_384;
 
 /**
  * The read store on SQLite, through its own better-sqlite3 connection (WAL, synchronous=FULL,
- * busy_timeout), so that several processes and the event log's connection share the file.
+ * busy_timeout), so that several processes (and, in older data directories that keep the read
+ * models in the log's file, the event log's connection) share the file.
  *
  * better-sqlite3 is synchronous, but a transaction wraps an async function: it is run by hand
  * (BEGIN IMMEDIATE … COMMIT) and every statement of this connection goes through one lock, so
@@ -67,7 +68,7 @@ export class SqliteDatabase implements SqlDatabase {
    * Tables copyFrom had to copy row by row, SQLite's transfer optimization refused (their
    * staged and read-store shapes or indexes differ): correct, but several times slower.
    */
-  readonly copiedRowByRow: string[] = [];
+  readonly copiedRowByRow = new Set<string>();
 
   private constructor(
     private readonly db: Sqlite.Database,
@@ -234,8 +235,8 @@ export class SqliteDatabase implements SqlDatabase {
   static openStagingFile(file: string): SqliteDatabase {
     const raw = new Sqlite(file);
     try {
-      // better-sqlite3's defensive mode silently keeps the journal on (`delete`) otherwise.
       raw.pragma(`page_size = ${READ_STORE_PAGE_SIZE}`);
+      // better-sqlite3's defensive mode silently keeps the journal on (`delete`) otherwise.
       raw.unsafeMode(true);
       const mode = raw.pragma('journal_mode = OFF', { simple: true });
       raw.unsafeMode(false);
@@ -302,7 +303,7 @@ export class SqliteDatabase implements SqlDatabase {
             (await tx.query<{ name: string }>(`SELECT name FROM main.sqlite_master WHERE type = 'index' AND tbl_name = $1`, [table])).map((row) => row.name),
           );
           for (const index of staged) if (!present.has(index.name)) await tx.execute(inMainSchema(index.sql));
-          if (!(await transfers(tx, sql))) this.copiedRowByRow.push(table);
+          if (!(await transfers(tx, sql))) this.copiedRowByRow.add(table);
           return (await tx.execute(sql)).rowCount;
         }, { durable: false });
         onProgress(copied);

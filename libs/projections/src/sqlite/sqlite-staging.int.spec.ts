@@ -125,7 +125,7 @@ describe('SQLite rebuild through a staging file', () => {
     await runner.rebuild('staged_notes', { onProgress: (progress) => void phases.add(progress.phase) });
     expect(phases).toContain('copy');
     // Every table (FTS5's own included) copied as records with its indexes, not row by row.
-    expect((db as SqliteDatabase).copiedRowByRow).toEqual([]);
+    expect([...(db as SqliteDatabase).copiedRowByRow]).toEqual([]);
     const staged = await digest(db);
     expect(staged).toEqual(direct);
     expect(staged.byWord).toEqual([{ n: 27_000 }]);
