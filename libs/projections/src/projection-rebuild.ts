@@ -447,14 +447,16 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     // Indexes only queries use are built now, over every row at once, rather than grown one
     // row at a time by the replay: each statement in its own transaction, the claim checked.
     // After a staged replay they came with the copy.
-    if (!staged) report({ phase: 'index', position, head });
-    for (let index = 0; index < projections.length && !staged; index++) {
-      for (const statement of await recordedStatements(projections[index]!, shadows[index]!)) {
-        await db.transaction(async (tx) => {
-          checkAbort();
-          await claimHeld(tx, position);
-          await tx.execute(statement);
-        }, { durable: false });
+    if (!staged) {
+      report({ phase: 'index', position, head });
+      for (let index = 0; index < projections.length; index++) {
+        for (const statement of await recordedStatements(projections[index]!, shadows[index]!)) {
+          await db.transaction(async (tx) => {
+            checkAbort();
+            await claimHeld(tx, position);
+            await tx.execute(statement);
+          }, { durable: false });
+        }
       }
     }
 

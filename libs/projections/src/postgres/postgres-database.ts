@@ -89,6 +89,8 @@ async function insertMany(
   types: Map<string, Map<string, string>>,
   insert: BulkInsert,
 ): Promise<{ rowCount: number; rows: object[] }> {
+  // COPY takes text as the columns' own input: no types to look up.
+  if (insert.tail.trim() === '') return { rowCount: await copyRows(client, insert), rows: [] };
   let columnTypes = types.get(insert.table);
   if (columnTypes === undefined) {
     const { rows } = await client.query<{ name: string; type: string }>(
@@ -105,7 +107,6 @@ async function insertMany(
     if (type === undefined) throw new Error(`insertMany: ${insert.table} has no column ${column}`);
     return `$${index + 1}::${type}[]`;
   });
-  if (insert.tail.trim() === '') return { rowCount: await copyRows(client, insert), rows: [] };
   const sql = `INSERT INTO ${insert.table} (${insert.columns.join(', ')}) SELECT * FROM unnest(${casts.join(', ')}) ${insert.tail}`;
   let rowCount = 0;
   const returned: object[] = [];
