@@ -59,6 +59,11 @@ export interface RebuildResult {
   durationMs: number;
   /** Threads (SQLite) or connections (PostgreSQL) the replay ran on side by side. */
   parallelism: number;
+  /**
+   * Events posted to the other replay threads, each thread's counted (0 without them): only
+   * those one of its projections reads (Projection.ignores).
+   */
+  posted: number;
 }
 
 export interface RebuildContext {
@@ -217,8 +222,9 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
   /** Projections replayed by this thread into `staging`, by index (all of them without threads). */
   let here = projections.map((_, index) => index);
   /** The other replay threads, each with its projections and its own staging area. */
-  let threads: { thread: ReplayThread; area: StagingArea; indices: number[] }[] = [];
+  let threads: { thread: ReplayThread; area: StagingArea; indices: number[]; ignored: ReadonlySet<string> }[] = [];
   let parallelism = 1;
+  let posted = 0;
   /** Side by side: each connection share's last transaction (see replayBatch). */
   let tails: Promise<void>[] = [];
   let replayStopped = false;
@@ -241,7 +247,8 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       staging = await db.openStaging(token, live);
       if (staging && threadsWanted && staging.handOver) {
         // This thread also reads the log and posts each batch.
-        const groups = shareOut(projections, threadsWanted.count, db.dialect, READ_WEIGHT);
+        const pinned = new Set(projections.flatMap((projection, index) => (threadsWanted.pinned?.includes(projection.name) ? [index] : [])));
+        const groups = shareOut(projections, threadsWanted.count, db.dialect, READ_WEIGHT, pinned);
         here = groups[0]!;
         for (const indices of groups.slice(1)) {
           if (indices.length === 0) continue;
@@ -253,7 +260,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
               source: threadsWanted.source,
               projections: indices.map((index) => ({ name: names[index]!, version: projections[index]!.version, tables: shadows[index]! })),
             });
-            threads.push({ thread, area, indices });
+            threads.push({ thread, area, indices, ignored: ignoredByAll(indices.map((index) => projections[index]!)) });
             parallelism = threads.length + 1;
           } catch (error) {
             await area.dispose().catch(() => undefined);
@@ -335,7 +342,14 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       head = Math.max(head, last);
       const target = staging?.db ?? db;
       // Posted first, so that the other threads apply the batch while this one does.
-      const elsewhere = staging ? threads.map(({ thread }) => thread.apply(batch).then(() => undefined, (error: unknown) => error)) : [];
+      // Each thread is posted the events one of its projections reads (see Projection.ignores).
+      const elsewhere = staging
+        ? threads.map(({ thread, ignored }) => {
+            const events = ignored.size === 0 ? batch : batch.filter((event) => !ignored.has(event.type));
+            posted += events.length;
+            return thread.apply(events).then(() => undefined, (error: unknown) => error);
+          })
+        : [];
       if (elsewhere.length > 0 || (!staging && sideBySide)) {
         // Read now: the other threads, or the server, work meanwhile.
         const next = store.readAll({ fromPosition: last, maxCount });
@@ -490,6 +504,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
         generation: done.generation,
         durationMs: Date.now() - started,
         parallelism,
+        posted,
       });
     }
     report({ phase: 'done', position: Math.max(...swapped.map((r) => r.position)), head: Math.max(head, ...swapped.map((r) => r.position)) });
@@ -506,6 +521,12 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     await stopThreads();
     await staging?.dispose().catch(() => undefined);
   }
+}
+
+/** The event types every one of `projections` ignores: none of them needs to be given those. */
+export function ignoredByAll(projections: readonly Projection[]): ReadonlySet<string> {
+  const [first, ...others] = projections;
+  return new Set((first?.ignores ?? []).filter((type) => others.every((projection) => projection.ignores?.includes(type))));
 }
 
 /** A replay thread's failure as the rebuild reports it: a projection's apply names it. */

@@ -47,6 +47,15 @@ export interface Projection<Table extends string = string> {
    * establishments on a 2-core machine (`npm run bench:indicators`). Default 2, a light one's.
    */
   readonly replayWeight?: Partial<Record<SqlDialect, number>>;
+  /**
+   * Optional: event types that `apply` and `applyBatch` leave alone, whatever their data. A
+   * rebuild posts a replay thread only the events one of its projections reads: the frequent
+   * types a projection ignores (consultations, reactions) are most of a school year's events,
+   * and posting them to a thread that does nothing with them cost the reading thread seconds.
+   * Listing a type the projection does write for makes its rebuilt tables wrong: the
+   * projections' int test replays a log with and without them and compares the tables.
+   */
+  readonly ignores?: readonly string[];
 }
 
 /** Shadow tables are named `<table>__r<generation>`, the generation their swap will give the checkpoint. */

@@ -26,6 +26,12 @@ export interface ReplayThreads {
   /** Threads in all, this one included; 1 replays here only. */
   count: number;
   source: ProjectionSource;
+  /**
+   * Projections (by name) replayed on the thread that reads the log, whatever their weight:
+   * those that read the most frequent events, which any other thread would have to be posted
+   * (see Projection.ignores). The others are shared out by weight.
+   */
+  pinned?: readonly string[];
 }
 
 /** What a replay thread is given (workerData). */
@@ -71,15 +77,26 @@ export const DEFAULT_REPLAY_WEIGHT = 2;
 /**
  * Shares projections out between `count` threads or connections, the first being the rebuild's
  * own (which may count `firstLoad` more: reading the log and posting each batch), by their
- * replay weights for `dialect`, heaviest first, each to the lightest share so far. Answers
- * indices into `projections`.
+ * replay weights for `dialect`: the `pinned` ones (indices) in the first share, then the others
+ * heaviest first, each to the lightest share so far. Answers indices into `projections`.
  */
-export function shareOut(projections: readonly Projection[], count: number, dialect: SqlDialect, firstLoad = 0): number[][] {
+export function shareOut(
+  projections: readonly Projection[],
+  count: number,
+  dialect: SqlDialect,
+  firstLoad = 0,
+  pinned: ReadonlySet<number> = new Set(),
+): number[][] {
   const groups: number[][] = Array.from({ length: Math.max(1, count) }, () => []);
   const loads = groups.map((_, index) => (index === 0 ? firstLoad : 0));
   const order = projections.map((projection, index) => ({ index, weight: projection.replayWeight?.[dialect] ?? DEFAULT_REPLAY_WEIGHT }));
-  order.sort((a, b) => b.weight - a.weight || a.index - b.index);
-  for (const { index, weight } of order) {
+  for (const { index, weight } of order.filter(({ index }) => pinned.has(index))) {
+    groups[0]!.push(index);
+    loads[0]! += weight;
+  }
+  const rest = order.filter(({ index }) => !pinned.has(index));
+  rest.sort((a, b) => b.weight - a.weight || a.index - b.index);
+  for (const { index, weight } of rest) {
     let lightest = 0;
     for (let group = 1; group < loads.length; group++) if (loads[group]! < loads[lightest]!) lightest = group;
     groups[lightest]!.push(index);

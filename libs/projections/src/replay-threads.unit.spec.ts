@@ -1,13 +1,15 @@
+import { ignoredByAll } from './projection-rebuild.js';
 import type { Projection } from './projection.js';
 import { DEFAULT_REPLAY_WEIGHT, shareOut } from './replay-threads.js';
 
-const projection = (name: string, replayWeight?: Projection['replayWeight']): Projection => ({
+const projection = (name: string, replayWeight?: Projection['replayWeight'], ignores?: readonly string[]): Projection => ({
   name,
   version: 1,
   tables: [],
   createTables: async () => undefined,
   apply: async () => undefined,
   ...(replayWeight ? { replayWeight } : {}),
+  ...(ignores ? { ignores } : {}),
 });
 
 const named = (all: readonly Projection[], groups: number[][]): string[][] => groups.map((group) => group.map((index) => all[index]!.name));
@@ -52,5 +54,27 @@ describe('shareOut (projections between replay threads or connections)', () => {
     expect(DEFAULT_REPLAY_WEIGHT).toBe(2);
     const light = [projection('a'), projection('b', { postgres: 50 }), projection('c')];
     expect(named(light, shareOut(light, 2, 'sqlite'))).toEqual([['a', 'c'], ['b']]);
+  });
+
+  it('keeps the pinned ones in the first share whatever their weight, and shares the others out around them', () => {
+    // indicators (25) pinned beside the read (13): 38, and the second share stays the lighter one
+    // with all the others (25, 28, 30, 32).
+    expect(named(all, shareOut(all, 2, 'sqlite', 13, new Set([3])))).toEqual([['indicators'], ['users', 'notifications', 'documents', 'faq']]);
+    // Both heavy ones pinned together (50), which weight alone puts apart (above).
+    expect(named(all, shareOut(all, 2, 'sqlite', 0, new Set([1, 3])))).toEqual([
+      ['notifications', 'indicators'],
+      ['users', 'documents', 'faq'],
+    ]);
+  });
+});
+
+describe('ignoredByAll (what a replay thread is not posted)', () => {
+  it('answers the types every one of the projections ignores, none when one of them ignores nothing', () => {
+    const search = projection('search', undefined, ['TopicRead', 'ReactionAdded', 'DocumentRead']);
+    const posts = projection('forum_posts', undefined, ['TopicRead', 'DocumentRead']);
+    expect([...ignoredByAll([search, posts])].sort()).toEqual(['DocumentRead', 'TopicRead']);
+    expect([...ignoredByAll([search])].sort()).toEqual(['DocumentRead', 'ReactionAdded', 'TopicRead']);
+    expect([...ignoredByAll([search, posts, projection('users')])]).toEqual([]);
+    expect([...ignoredByAll([])]).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
-// Rebuilds every projection of the app (countingProjection-wrapped, as the crash test runs them)
-// in a process of its own, on compiled code, so that the rebuild can replay on worker threads
-// (SQLite) or side-by-side connections (PostgreSQL): REPLAY_PARALLELISM of them (default 2).
+// Rebuilds every projection of the app (countingProjection-wrapped, as the crash test runs them,
+// unless PLAIN_PROJECTIONS=1) in a process of its own, on compiled code, so that the rebuild can
+// replay on worker threads (SQLite) or side-by-side connections (PostgreSQL): REPLAY_PARALLELISM
+// of them (default 2).
 // Prints "rebuilt <results as JSON>", or "failed <error name> <projection> <message>".
 // Argument: JSON target { kind: 'sqlite', filename } | { kind: 'postgres', connectionString, schema }.
 // It imports the compiled libraries (dist/): run `npm run build` first.
@@ -10,16 +11,20 @@ import { openTarget } from '../../../libs/projections/src/testing/open-target.fi
 const target = JSON.parse(process.argv[2]);
 const parallelism = Number(process.env.REPLAY_PARALLELISM ?? 2);
 const { store, db } = await openTarget(target, { pollIntervalMs: target.kind === 'sqlite' ? 20 : 100 });
-const source = { module: new URL('./counted-app-projections.fixture.mjs', import.meta.url).href, export: 'countedAppProjections', args: [db.dialect] };
-const { countedAppProjections } = await import(source.module);
+// PLAIN_PROJECTIONS=1: the app's own projections and replay threads (each thread posted only the
+// events its projections read), rather than the counting ones, which read every event.
+const plain = process.env.PLAIN_PROJECTIONS === '1';
+const app = await import(new URL('../../../dist/apps/api/src/app-projections.js', import.meta.url).href);
+const counted = { module: new URL('./counted-app-projections.fixture.mjs', import.meta.url).href, export: 'countedAppProjections', args: [db.dialect] };
+const projections = plain ? app.appProjections(db.dialect) : (await import(counted.module)).countedAppProjections(db.dialect);
 const runner = new ProjectionRunner({
   store,
   db,
-  projections: countedAppProjections(db.dialect),
+  projections,
   // Small batches: many of them cross the threads.
   rebuildBatchSize: 1000,
   stagedRebuildBatchSize: 2000,
-  replayThreads: { count: parallelism, source },
+  replayThreads: plain ? app.appReplayThreads({ readStore: db.dialect, rebuildThreads: parallelism }) : { count: parallelism, source: counted },
   rebuildConnections: parallelism,
   logger: { log: () => undefined, warn: (m) => console.error(m), error: (m) => console.error(m) },
 });

@@ -25,6 +25,8 @@ export const documentsProjection: Projection<DocumentsTables> = {
   version: 1,
   // Seconds to replay a school year (see Projection.replayWeight).
   replayWeight: { sqlite: 3, postgres: 39 },
+  // The forums' most frequent events: documents read their own streams only (see Projection.ignores).
+  ignores: ['TopicRead', 'TopicCaughtUp', 'ReactionAdded', 'ReactionRemoved'],
   tables: ['documents', 'document_competences', 'document_revisions', 'document_contributors'],
   async createTables(db: SqlExecutor, t: PhysicalTables<DocumentsTables>): Promise<void> {
     await db.execute(

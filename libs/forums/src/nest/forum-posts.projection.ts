@@ -16,6 +16,8 @@ export const forumPostsProjection: Projection<ForumPostsTables> = {
   version: 1,
   // Seconds to replay a school year (see Projection.replayWeight).
   replayWeight: { sqlite: 3, postgres: 13 },
+  // Read marks are forum_topics' (see Projection.ignores).
+  ignores: ['TopicRead', 'TopicCaughtUp', 'DocumentRead'],
   tables: ['forum_posts', 'forum_post_versions', 'forum_reactions'],
   async createTables(db: SqlExecutor, t: PhysicalTables<ForumPostsTables>): Promise<void> {
     await db.execute(

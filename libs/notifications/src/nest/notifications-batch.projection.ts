@@ -309,6 +309,6 @@ async function applySegment(events: readonly RecordedEvent[], tx: SqlExecutor, t
     `INSERT INTO ${t.notifications} (id, user_id, kind, space_id, topic_id, document_id, post_id, by_user_id, at, position)`,
     10,
     [...notifications.values()],
-    'ON CONFLICT (id) DO NOTHING',
+    'ON CONFLICT (position, user_id) DO NOTHING',
   );
 }

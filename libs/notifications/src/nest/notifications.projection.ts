@@ -34,9 +34,11 @@ export type NotificationsTables =
  */
 export const notificationsProjection: Projection<NotificationsTables> = {
   name: 'notifications',
-  version: 1,
+  version: 2,
   // Seconds to replay a school year (see Projection.replayWeight).
   replayWeight: { sqlite: 25, postgres: 58 },
+  // Consultations and reactions tell nobody anything (see Projection.ignores).
+  ignores: ['TopicRead', 'TopicCaughtUp', 'DocumentRead', 'ReactionAdded', 'ReactionRemoved'],
   tables: [
     'notifications',
     'notification_marks',
@@ -48,9 +50,12 @@ export const notificationsProjection: Projection<NotificationsTables> = {
     'notification_mentions',
   ],
   async createTables(db: SqlExecutor, t: PhysicalTables<NotificationsTables>): Promise<void> {
+    // Keyed by the event's position and the recipient (one notification each; the id is a hash
+    // of the same two): a replay adds keys in log order, where the id's key took a random
+    // insert per row (notifications alone: 35.7 -> 30.9 s of a school year's rebuild on SQLite).
     await db.execute(
       `CREATE TABLE IF NOT EXISTS ${t.notifications} (
-         id TEXT PRIMARY KEY,
+         id TEXT NOT NULL,
          user_id TEXT NOT NULL,
          kind TEXT NOT NULL,
          space_id TEXT NOT NULL,
@@ -59,7 +64,8 @@ export const notificationsProjection: Projection<NotificationsTables> = {
          post_id TEXT,
          by_user_id TEXT NOT NULL,
          at TEXT NOT NULL,
-         position BIGINT NOT NULL
+         position BIGINT NOT NULL,
+         PRIMARY KEY (position, user_id)
        )`,
     );
     await db.execute(`CREATE INDEX IF NOT EXISTS ${t.notifications}_by_post ON ${t.notifications} (post_id)`);
@@ -106,7 +112,6 @@ export const notificationsProjection: Projection<NotificationsTables> = {
   /** Indexes only queries read through (see Projection.createQueryIndexes). */
   async createQueryIndexes(db: SqlExecutor, t: PhysicalTables<NotificationsTables>): Promise<void> {
     await db.execute(`CREATE INDEX IF NOT EXISTS ${t.notifications}_by_user ON ${t.notifications} (user_id, position, id)`);
-    await db.execute(`CREATE INDEX IF NOT EXISTS ${t.notifications}_by_position ON ${t.notifications} (position)`);
   },
   applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<NotificationsTables>): Promise<void> {
     return applyNotificationsBatch(events, tx, t, (event, etx, et) => notificationsProjection.apply(event, etx, et));
@@ -249,7 +254,7 @@ async function notify(tx: SqlExecutor, t: Tables, event: RecordedEvent, userIds:
     if (!readers.has(userId)) continue;
     await tx.execute(
       `INSERT INTO ${t.notifications} (id, user_id, kind, space_id, topic_id, document_id, post_id, by_user_id, at, position)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (position, user_id) DO NOTHING`,
       [
         notificationId(event.id, userId),
         userId,

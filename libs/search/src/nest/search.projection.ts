@@ -202,6 +202,8 @@ export function searchProjection(dialect: SqlDialect): Projection {
     version: 1,
     // Seconds to replay a school year (see Projection.replayWeight).
     replayWeight: { sqlite: 19, postgres: 32 },
+    // Consultations and reactions change no text (see Projection.ignores).
+    ignores: ['TopicRead', 'TopicCaughtUp', 'DocumentRead', 'ReactionAdded', 'ReactionRemoved'],
     tables: engine.tables,
     async createTables(db: SqlExecutor, t: PhysicalTables): Promise<void> {
       await db.execute(
