@@ -51,11 +51,29 @@ export function foldText(value: string): string {
 /** Words: runs of letters and digits (combining marks kept with their letter). */
 export const WORD = /[\p{L}\p{N}\p{M}]+/gu;
 
+/**
+ * Stems already computed, by folded word. A language's words come back again and again (a
+ * rebuild stems every post of a school year), and the Snowball stemmer runs a dozen suffix
+ * rules per word; bounded, since a word is cheap to stem again.
+ */
+const STEM_CACHE_SIZE = 50_000;
+const stemCache = new Map<string, string>();
+
+function stemOf(folded: string): string {
+  let stem = stemCache.get(folded);
+  if (stem === undefined) {
+    stem = frenchStem(folded);
+    if (stemCache.size >= STEM_CACHE_SIZE) stemCache.clear();
+    stemCache.set(folded, stem);
+  }
+  return stem;
+}
+
 /** The stem of one word as the index holds it, or undefined for a stop word. */
 export function stemWord(word: string): string | undefined {
   const folded = foldText(word);
   if (folded === '' || FRENCH_STOP_WORDS.has(folded)) return undefined;
-  return frenchStem(folded);
+  return stemOf(folded);
 }
 
 /** The folded words of `text` that are not stop words, in order. */
@@ -67,7 +85,7 @@ export function words(text: string): string[] {
 
 /** Every word's stem, in order (stop words left out). */
 export function stems(text: string): string[] {
-  return words(text).map((word) => frenchStem(word));
+  return words(text).map(stemOf);
 }
 
 /** The text SQLite's FTS5 table indexes: stems separated by spaces. */
@@ -85,5 +103,5 @@ export interface QueryWords {
 /** What a query asks for: every one of its words (by stem) must match. */
 export function queryWords(query: string): QueryWords {
   const distinct = [...new Set(words(query))];
-  return { words: distinct, terms: [...new Set(distinct.map((word) => frenchStem(word)))] };
+  return { words: distinct, terms: [...new Set(distinct.map(stemOf))] };
 }

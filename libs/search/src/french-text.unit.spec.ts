@@ -50,6 +50,17 @@ describe('stems and stemmedText: what the SQLite index holds', () => {
   it('keeps words of other scripts and numbers', () => {
     expect(stems('Ωμέγα 3.1')).toEqual(['ωμεγα', '3', '1']);
   });
+
+  it('stems a word seen before as the first time, also once more distinct words than it keeps have passed', () => {
+    const text = 'Chevaux évaluations enseignantes compétences';
+    const first = stems(text);
+    expect(first).toEqual(['cheval', 'evalu', 'enseign', 'competent']);
+    expect(stems(text)).toEqual(first);
+    // 60,000 distinct words: more than the stems it keeps (50,000), so it starts again once.
+    stems(Array.from({ length: 60_000 }, (_, i) => `mot${i.toString(36)}s`).join(' '));
+    expect(stems(text)).toEqual(first);
+    expect(stemWord('compétences')).toBe('competent');
+  });
 });
 
 describe('queryWords', () => {

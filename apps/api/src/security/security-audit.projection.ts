@@ -9,6 +9,8 @@ import type { PhysicalTables, Projection, SqlExecutor } from '#ruche/projections
 export const securityAuditProjection: Projection<'security_audit'> = {
   name: 'security_audit',
   version: 2,
+  // Role changes only: the consultations and reactions pass it by (see Projection.ignores).
+  ignores: ['TopicRead', 'TopicCaughtUp', 'DocumentRead', 'ReactionAdded', 'ReactionRemoved'],
   tables: ['security_audit'],
   async createTables(db: SqlExecutor, t: PhysicalTables<'security_audit'>): Promise<void> {
     await db.execute(

@@ -23,6 +23,8 @@ const searchTextOf = (question: string, answer: string): string => foldText(`${q
 export const faqProjection: Projection<FaqTables> = {
   name: 'faq',
   version: 1,
+  // FAQ entries' own events only: the consultations and reactions pass it by (see Projection.ignores).
+  ignores: ['TopicRead', 'TopicCaughtUp', 'DocumentRead', 'ReactionAdded', 'ReactionRemoved'],
   tables: ['faq_entries'],
   async createTables(db: SqlExecutor, t: PhysicalTables<FaqTables>): Promise<void> {
     await db.execute(

@@ -6,6 +6,8 @@ import type { UserEvent } from '../user.js';
 export const usersProjection: Projection<'users'> = {
   name: 'users',
   version: 1,
+  // Users' own events only: the consultations and reactions pass it by (see Projection.ignores).
+  ignores: ['TopicRead', 'TopicCaughtUp', 'DocumentRead', 'ReactionAdded', 'ReactionRemoved'],
   tables: ['users'],
   async createTables(db: SqlExecutor, t: PhysicalTables<'users'>): Promise<void> {
     await db.execute(

@@ -10,6 +10,8 @@ import { isSpaceEvent } from '../space.js';
 export const spaceActivityProjection: Projection<'space_activity'> = {
   name: 'space_activity',
   version: 1,
+  // Spaces' own events only: the consultations and reactions pass it by (see Projection.ignores).
+  ignores: ['TopicRead', 'TopicCaughtUp', 'DocumentRead', 'ReactionAdded', 'ReactionRemoved'],
   tables: ['space_activity'],
   async createTables(db: SqlExecutor, t: PhysicalTables<'space_activity'>): Promise<void> {
     await db.execute(

@@ -11,6 +11,8 @@ type SpacesTables = 'spaces' | 'space_members' | 'space_join_requests';
 export const spacesProjection: Projection<SpacesTables> = {
   name: 'spaces',
   version: 2,
+  // Spaces' own events only: the consultations and reactions pass it by (see Projection.ignores).
+  ignores: ['TopicRead', 'TopicCaughtUp', 'DocumentRead', 'ReactionAdded', 'ReactionRemoved'],
   // Seconds to replay a school year (see Projection.replayWeight).
   replayWeight: { postgres: 9 },
   tables: ['spaces', 'space_members', 'space_join_requests'],
