@@ -295,7 +295,8 @@ async function benchmark(backend: Backend, establishments: number): Promise<Resu
       const durationMs = performance.now() - started;
       const marks = [...phases.entries(), ['end', performance.now()] as const];
       const spans = marks.slice(0, -1).map(([phase, at], i) => `${phase} ${((marks[i + 1]![1] - at) / 1000).toFixed(1)} s`);
-      log(`  ${(durationMs / 1000).toFixed(1)} s, ${results[0]!.parallelism} side by side (${spans.join(', ')})`);
+      const posted = results[0]!.posted > 0 ? `, ${results[0]!.posted.toLocaleString('en')} events posted to the other threads` : '';
+      log(`  ${(durationMs / 1000).toFixed(1)} s, ${results[0]!.parallelism} side by side (${spans.join(', ')})${posted}`);
       return { events: Math.max(...results.map((r) => r.events)), durationMs, parallelism: results[0]!.parallelism };
     };
     let serial: { events: number; durationMs: number } | undefined;
