@@ -283,7 +283,7 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, w
 
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
-describe.each(backends)('read models under crashes and rebuilds (%s)', (_label, makeBackend) => {
+describe.each(backends)('read models under crashes and rebuilds (%s)', (label, makeBackend) => {
   let backend: TestBackend;
   let store: EventStore;
   let db: SqlDatabase;
@@ -455,7 +455,13 @@ describe.each(backends)('read models under crashes and rebuilds (%s)', (_label, 
     }
   }, 300_000);
 
-  it('leaves alone the event types each projection says it ignores: its tables are the same without them', async () => {
+  // Only a SQLite rebuild's replay threads leave events out (PostgreSQL's connections are each
+  // given every event, and two connections side by side are tested below): these two run there.
+  const threaded = (name: string, fn: () => Promise<void>, timeout: number): void => {
+    if (label === 'SQLite') it(name, fn, timeout);
+  };
+
+  threaded('leaves alone the event types each projection says it ignores: its tables are the same without them', async () => {
     const inner = projections.map((projection) => projection.inner);
     const declaring = inner.filter((projection) => (projection.ignores ?? []).length > 0);
     // All but the two that read topic reads say what they ignore, and may replay on another thread.
@@ -490,21 +496,17 @@ describe.each(backends)('read models under crashes and rebuilds (%s)', (_label, 
     }
   }, 300_000);
 
-  it("rebuilds the app's own projections side by side, each replay thread posted only the events its projections read: the same tables", async () => {
+  threaded("rebuilds the app's own projections on two threads, each posted only the events its projections read: the same tables", async () => {
     const before = await digests(db, tables);
     const line = await rebuildInChild(backend, { PLAIN_PROJECTIONS: '1' });
     expect(line).toMatch(/^rebuilt /);
     const results = JSON.parse(line.slice('rebuilt '.length)) as RebuildResult[];
     expect(results.map((result) => result.parallelism)).toEqual(projections.map(() => 2));
     expect(await digests(db, tables)).toEqual(before);
-    if (db.dialect === 'sqlite') {
-      // The projections that read topic reads replay on the thread that reads the log: the other
-      // thread is posted the rest, not the whole log.
-      expect(results[0]!.posted).toBeGreaterThan(0);
-      expect(results[0]!.posted).toBeLessThanOrEqual(results[0]!.events - log.types.TopicRead!);
-    } else {
-      expect(results[0]!.posted).toBe(0);
-    }
+    // The projections that read topic reads replay on the thread that reads the log: the other
+    // thread is posted the rest, not the whole log.
+    expect(results[0]!.posted).toBeGreaterThan(0);
+    expect(results[0]!.posted).toBeLessThanOrEqual(results[0]!.events - log.types.TopicRead!);
     expect(await rebuildLeftovers(backend, db)).toEqual([]);
   }, 180_000);
 
