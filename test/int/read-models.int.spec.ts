@@ -4,13 +4,13 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DOCUMENT_EVENT_SCHEMA_VERSIONS, documentEventTypes } from '#ruche/documents';
-import type { EventStore } from '#ruche/eventstore';
+import type { EventStore, RecordedEvent } from '#ruche/eventstore';
 import { postgresService } from '#ruche/eventstore/testing';
 import { FAQ_EVENT_SCHEMA_VERSIONS, faqEventTypes } from '#ruche/faq';
 import { TOPIC_EVENT_SCHEMA_VERSIONS, topicEventTypes } from '#ruche/forums';
 import { ESTABLISHMENT_EVENT_SCHEMA_VERSIONS } from '#ruche/indicators';
 import { NOTIFICATION_KINDS } from '#ruche/notifications';
-import { ProjectionRunner, type Projection, type RebuildResult, type SqlDatabase, type SqlDialect } from '#ruche/projections';
+import { ProjectionRunner, type PhysicalTables, type Projection, type RebuildResult, type SqlDatabase, type SqlDialect, type SqlExecutor } from '#ruche/projections';
 import { appProjections as serverProjections } from '../../apps/api/src/app-projections.js';
 import { syntheticHistory } from '../../seeds/synthetic-history.js';
 import {
@@ -422,36 +422,48 @@ describe.each(backends)('read models under crashes and rebuilds (%s)', (label, m
     expect(await applyLogAudits(db, projections, positions)).toEqual(everyPositionOnce(projections, positions));
   }, 180_000);
 
+  /**
+   * Replays the whole log into two fresh sets of `projection`'s tables, in pages of `sizes` (in
+   * turn), `apply` writing each page to both in one transaction; answers each set's table digests,
+   * in the projection's table order, and drops them.
+   */
+  async function replayTwice(
+    projection: Projection,
+    sizes: readonly number[],
+    apply: (page: RecordedEvent[], tx: SqlExecutor, first: PhysicalTables, second: PhysicalTables) => Promise<void>,
+  ): Promise<[string[], string[]]> {
+    const sets = ['first', 'second'].map((suffix) => Object.fromEntries(projection.tables.map((table) => [table, `${table}_${suffix}`])));
+    const [first, second] = sets as [PhysicalTables, PhysicalTables];
+    await db.transaction(async (tx) => {
+      for (const set of sets) await projection.createTables(tx, set);
+    });
+    let from = 0;
+    for (let i = 0; ; i++) {
+      const page = await store.readAll({ fromPosition: from, maxCount: sizes[i % sizes.length]! });
+      if (page.length === 0) break;
+      await db.transaction((tx) => apply(page, tx, first, second));
+      from = page[page.length - 1]!.position;
+    }
+    const digested = [Object.values(await digests(db, Object.values(first))), Object.values(await digests(db, Object.values(second)))];
+    await db.transaction(async (tx) => {
+      for (const set of sets) for (const table of Object.values(set)) await tx.execute(`DROP TABLE ${table}`);
+    });
+    return digested as [string[], string[]];
+  }
+
   it('applied in batches of every size, each applyBatch writes the very tables apply writes one event at a time', async () => {
     const batching = projections.map((projection) => projection.inner).filter((projection) => projection.applyBatch);
     // The projections that carry most of the log's events batch their writes.
     expect(batching.map((projection) => projection.name).sort()).toEqual(expect.arrayContaining(BATCHING_PROJECTIONS));
     const sizes = [1, 7, 500, 2, 640, 33, 1000, 5];
     for (const projection of batching) {
-      const oneByOne = Object.fromEntries(projection.tables.map((table) => [table, `${table}_eq1`]));
-      const batched = Object.fromEntries(projection.tables.map((table) => [table, `${table}_eqn`]));
-      await db.transaction(async (tx) => {
-        await projection.createTables(tx, oneByOne);
-        await projection.createTables(tx, batched);
+      const [expected, actual] = await replayTwice(projection, sizes, async (page, tx, oneByOne, batched) => {
+        for (const event of page) await projection.apply(event, tx, oneByOne);
+        await projection.applyBatch!(page, tx, batched);
       });
-      let from = 0;
-      for (let i = 0; ; i++) {
-        const page = await store.readAll({ fromPosition: from, maxCount: sizes[i % sizes.length]! });
-        if (page.length === 0) break;
-        await db.transaction(async (tx) => {
-          for (const event of page) await projection.apply(event, tx, oneByOne);
-          await projection.applyBatch!(page, tx, batched);
-        });
-        from = page[page.length - 1]!.position;
-      }
-      const expected = await digests(db, Object.values(oneByOne));
-      const actual = await digests(db, Object.values(batched));
-      expect(Object.values(actual)).toEqual(Object.values(expected));
+      expect(actual).toEqual(expected);
       // Not empty tables compared: the history fills this read model.
-      expect(Object.values(expected).some((digest) => rowCount(digest) > 0)).toBe(true);
-      await db.transaction(async (tx) => {
-        for (const table of [...Object.values(oneByOne), ...Object.values(batched)]) await tx.execute(`DROP TABLE ${table}`);
-      });
+      expect(expected.some((digest) => rowCount(digest) > 0)).toBe(true);
     }
   }, 300_000);
 
@@ -470,29 +482,13 @@ describe.each(backends)('read models under crashes and rebuilds (%s)', (label, m
       const ignored = new Set(projection.ignores);
       // Each type it says it ignores is in this history, or the comparison would prove nothing.
       expect([...ignored].filter((type) => !log.types[type])).toEqual([]);
-      const every = Object.fromEntries(projection.tables.map((table) => [table, `${table}_every`]));
-      const without = Object.fromEntries(projection.tables.map((table) => [table, `${table}_without`]));
-      await db.transaction(async (tx) => {
-        await projection.createTables(tx, every);
-        await projection.createTables(tx, without);
+      // As a replay thread applies what it is posted: in batches (applyBatch), or one event alone.
+      const [expected, actual] = await replayTwice(projection, [500], async (page, tx, every, without) => {
+        await applyAll(projection, page, tx, every);
+        await applyAll(projection, page.filter((event) => !ignored.has(event.type)), tx, without);
       });
-      let from = 0;
-      for (;;) {
-        const page = await store.readAll({ fromPosition: from, maxCount: 500 });
-        if (page.length === 0) break;
-        // As a replay thread applies what it is posted: in batches (applyBatch), or one event alone.
-        await db.transaction(async (tx) => {
-          await applyAll(projection, page, tx, every);
-          await applyAll(projection, page.filter((event) => !ignored.has(event.type)), tx, without);
-        });
-        from = page[page.length - 1]!.position;
-      }
-      const expected = await digests(db, Object.values(every));
-      expect(Object.values(await digests(db, Object.values(without)))).toEqual(Object.values(expected));
-      expect(Object.values(expected).some((digest) => rowCount(digest) > 0)).toBe(true);
-      await db.transaction(async (tx) => {
-        for (const table of [...Object.values(every), ...Object.values(without)]) await tx.execute(`DROP TABLE ${table}`);
-      });
+      expect(actual).toEqual(expected);
+      expect(expected.some((digest) => rowCount(digest) > 0)).toBe(true);
     }
   }, 300_000);
 
