@@ -243,12 +243,15 @@ export class FiguresReader {
     const active = masks.map(([year, mask]) => `(y.year = ${p.add(year)} AND (y.months & ${p.add(mask)}) <> 0)`).join(' OR ');
     let sql: string;
     if (edges.length === 0 && masks.length > 0 && selection === ALL_SPACES && grouping.peopleGroup) {
-      // The académie by establishment or in all: one row per person and group already, counted.
+      // The académie by establishment or in all: one row per person, group and calendar year
+      // already. A span within one year counts rows; across New Year a person has a row on each
+      // side, counted once. Both read the covering index in (group, kind, person) order.
       const q = new Params([]);
       const dimension = q.add(grouping.peopleGroup);
       const years = masks.map(([year, mask]) => `(g.year = ${q.add(year)} AND (g.months & ${q.add(mask)}) <> 0)`).join(' OR ');
+      const count = masks.length === 1 ? 'COUNT(*)' : 'COUNT(DISTINCT g.user_id)';
       const rows = await this.db.query<{ key: string; kind: string; n: number }>(
-        `SELECT g.group_key AS key, g.kind AS kind, COUNT(*) AS n FROM ind_people_groups g
+        `SELECT g.group_key AS key, g.kind AS kind, ${count} AS n FROM ind_people_groups g
           WHERE g.dimension = ${dimension} AND (${years}) GROUP BY g.group_key, g.kind`,
         q.values,
       );

@@ -21,7 +21,7 @@ const pg = await postgresService();
 const backends: Array<[string, () => TestBackend]> = [['SQLite', sqliteBackend]];
 if (pg.available) backends.push(['PostgreSQL', () => postgresBackend('indicators')]);
 
-const history: YearAppend[] = [...syntheticYear({ establishments: 2, seed: 'indicators-int', to: '2026-12-18' })];
+const history: YearAppend[] = [...syntheticYear({ establishments: 2, seed: 'indicators-int', to: '2027-01-15' })];
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** What the tables must hold, folded from the events in log order with no SQL. */
@@ -252,10 +252,14 @@ describe.each(backends)('the indicators projection over a school term (%s)', (la
     expect(wideFigures.contributors).toBe(wideContributors);
   });
 
-  it("counts the académie's people by establishment over whole months as the fold does, each person once per establishment", async () => {
+  // The second span crosses New Year: people active in both calendar years have a row per year
+  // in ind_people_groups and must still be counted once.
+  it.each([
+    { from: '2026-09-01', to: '2026-11-30' },
+    { from: '2026-11-01', to: '2027-01-31' },
+  ])("counts the académie's people by establishment over whole months ($from to $to) as the fold does, each person once per establishment", async (span) => {
     const reader = new FiguresReader(db);
-    const span = { from: '2026-09-01', to: '2026-11-30' };
-    const now = new Date('2027-01-01T00:00:00Z');
+    const now = new Date('2027-02-01T00:00:00Z');
     const uaiOf = new Map<string, string>();
     for (const append of history) {
       for (const event of append.events) {
@@ -293,6 +297,20 @@ describe.each(backends)('the indicators projection over a school term (%s)', (la
         uniqueVisitors: expected.get(`${key}|${PEOPLE_KINDS.visitor}`)?.size ?? 0,
       });
       expect(got).toEqual(generic.get(key));
+    }
+    // The académie in all, from its own people rows, against the fold.
+    const everyone = (kind: string): Set<string> =>
+      new Set([...oracle.people].filter((p) => p.split('|')[1]! >= span.from && p.split('|')[1]! <= span.to && p.split('|')[2] === kind).map((p) => p.split('|')[3]!));
+    const totals = (await reader.figures({ selection: ALL_SPACES, grouping: NO_GROUPING, span, now })).get('all')!;
+    expect({ contributors: totals.contributors, uniqueVisitors: totals.uniqueVisitors }).toEqual({
+      contributors: everyone(PEOPLE_KINDS.contributor).size,
+      uniqueVisitors: everyone(PEOPLE_KINDS.visitor).size,
+    });
+    if (span.from.slice(0, 4) !== span.to.slice(0, 4)) {
+      // Some people were active on both sides of New Year: counting them once is tested.
+      const before = [...oracle.people].filter((p) => p.split('|')[1]! >= span.from && p.split('|')[1]! < `${span.to.slice(0, 4)}-01-01`).map((p) => p.split('|')[3]);
+      const after = new Set([...oracle.people].filter((p) => p.split('|')[1]! >= `${span.to.slice(0, 4)}-01-01` && p.split('|')[1]! <= span.to).map((p) => p.split('|')[3]));
+      expect(before.filter((userId) => after.has(userId)).length).toBeGreaterThan(0);
     }
   });
 

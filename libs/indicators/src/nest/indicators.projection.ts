@@ -110,7 +110,8 @@ const categoryOf = (streamName: string): string => streamName.slice(0, streamNam
  */
 export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<IndicatorTable> = {
   name: INDICATORS_PROJECTION,
-  version: 5,
+  // 6: ind_people_groups' covering index (query indexes come with a rebuild).
+  version: 6,
   // Seconds to replay a school year (see Projection.replayWeight).
   replayWeight: { sqlite: 25, postgres: 79 },
   tables: INDICATOR_TABLES,
@@ -241,6 +242,11 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
     // Covering, in (kind, user_id) order: the académie's distinct people over a span are counted
     // from it without a sort (8.6 -> 1.7 ms over the 21,524 person-years of 200 establishments).
     await db.execute(`CREATE INDEX IF NOT EXISTS ${t.ind_people_years}_by_person ON ${t.ind_people_years} (kind, user_id, year, months)`);
+    // Covering, in (group, kind, person) order: the académie's distinct people by establishment
+    // or in all are counted from it, once per person across calendar years (11 -> 3 ms).
+    await db.execute(
+      `CREATE INDEX IF NOT EXISTS ${t.ind_people_groups}_by_group ON ${t.ind_people_groups} (dimension, group_key, kind, user_id, year, months)`,
+    );
     await db.execute(`CREATE INDEX IF NOT EXISTS ${t.ind_topics}_by_space_day ON ${t.ind_topics} (space_id, opened_day)`);
     await db.execute(`CREATE INDEX IF NOT EXISTS ${t.ind_topics}_by_day ON ${t.ind_topics} (opened_day)`);
     await db.execute(`CREATE INDEX IF NOT EXISTS ${t.ind_facts}_by_space ON ${t.ind_facts} (space_id, field, day, position)`);
