@@ -7,6 +7,7 @@ import { parisDay, startOfMonth } from '../calendar.js';
 import { countedFactOf, isContribution } from '../counted-events.js';
 import { ANSWER_WINDOW_SECONDS } from '../figures.js';
 import { syntheticYear, type YearAppend } from '../testing/synthetic-year.js';
+import { ExplainReader } from './explain.reader.js';
 import { ALL_SPACES, FiguresReader, NO_GROUPING } from './figures.reader.js';
 import { COUNTER_COLUMNS, INDICATOR_TABLES, indicatorsProjection, NO_ESTABLISHMENT_KEY, PEOPLE_GROUPS, PEOPLE_KINDS } from './indicators.projection.js';
 
@@ -306,6 +307,12 @@ describe.each(backends)('the indicators projection over a school term (%s)', (la
       contributors: everyone(PEOPLE_KINDS.contributor).size,
       uniqueVisitors: everyone(PEOPLE_KINDS.visitor).size,
     });
+    // Explain lists one event per person: as many as the figure counts.
+    const explain = new ExplainReader(db);
+    for (const field of ['contributors', 'uniqueVisitors'] as const) {
+      const listed = await explain.explain(ALL_SPACES, field, span, now, 0, 1_000_000);
+      expect({ field, listed: listed.items.length }).toEqual({ field, listed: totals[field] });
+    }
     if (span.from.slice(0, 4) !== span.to.slice(0, 4)) {
       // Some people were active on both sides of New Year: counting them once is tested.
       const before = [...oracle.people].filter((p) => p.split('|')[1]! >= span.from && p.split('|')[1]! < `${span.to.slice(0, 4)}-01-01`).map((p) => p.split('|')[3]);
