@@ -482,7 +482,17 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       // the indicators' counters) that every query scanned, and without a visibility map no
       // index-only scan is planned, whether autovacuum comes by later or not (the académie query
       // of 200 establishments: p95 68 -> 38 ms). About 6 s for a school year, in a rebuild of 130.
-      for (const tables of shadows) for (const table of Object.values(tables)) await db.execute(`VACUUM (ANALYZE) ${table}`);
+      // Each table after a heartbeat: a school year's tables take ~10 s in all, a larger
+      // académie's could outlast the claim's staleness (60 s) without one.
+      for (const tables of shadows) {
+        for (const table of Object.values(tables)) {
+          await db.transaction(async (tx) => {
+            checkAbort();
+            await claimHeld(tx, position);
+          }, { durable: false });
+          await db.execute(`VACUUM (ANALYZE) ${table}`);
+        }
+      }
     }
 
     // Catch up with the live checkpoints outside the swaps, to keep their transactions short.
