@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventStore, RecordedEvent } from '#ruche/eventstore';
 import type { SqlDatabase, SqlExecutor, StagingArea } from './sql-database.js';
 import { initializeProjection, loadCheckpoint } from './projection-checkpoints.js';
-import { liveTables, shadowTables, type PhysicalTables, type Projection } from './projection.js';
+import { liveTables, shadowTables, type PhysicalTables, type Projection, type ReplayFold } from './projection.js';
 import { ReplayThread, ReplayThreadError, replayThreadsAvailable, shareOut, type ReplayThreads } from './replay-threads.js';
 
 /**
@@ -227,6 +227,12 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
   let posted = 0;
   /** Side by side: each connection share's last transaction (see replayBatch). */
   let tails: Promise<void>[] = [];
+  /**
+   * Each projection's fold for the replay from 0 (Projection.replayFold), used by the batches
+   * this thread or its connections apply (replay threads keep their own); finished, and
+   * emptied, before anything else is applied to the shadow tables.
+   */
+  let folds: (ReplayFold | undefined)[] = projections.map((projection) => projection.replayFold?.());
   let replayStopped = false;
   const stopThreads = async (): Promise<void> => {
     const stopping = threads;
@@ -362,7 +368,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
           const run = tails[share]!.then(() => {
             if (replayStopped) throw new RebuildAbortedError(label, 'the replay stopped');
             return db.transaction(async (tx) => {
-              for (const index of group) await applyAll(projections[index]!, batch, tx, shadows[index]!);
+              for (const index of group) await applyAll(projections[index]!, batch, tx, shadows[index]!, folds[index]);
               await claimHeld(tx, last, group);
             }, { durable: false });
           });
@@ -386,7 +392,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
         done.catch(() => undefined); // awaited by settleOldest, or given up when the replay stops
         try {
           await staging.db.transaction(async (tx) => {
-            for (const index of here) await applyAll(projections[index]!, batch, tx, shadows[index]!);
+            for (const index of here) await applyAll(projections[index]!, batch, tx, shadows[index]!, folds[index]);
           }, { durable: false });
         } catch (error) {
           await done; // a thread's failure, when there is one, is the one reported
@@ -401,7 +407,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       const group = staging ? here : [...projections.keys()];
       try {
         await target.transaction(async (tx) => {
-          for (const index of group) await applyAll(projections[index]!, batch, tx, shadows[index]!);
+          for (const index of group) await applyAll(projections[index]!, batch, tx, shadows[index]!, folds[index]);
           // Shadow tables only: a crash can undo the last batches with their progress, replayed again.
           if (!staging) await claimHeld(tx, last);
         }, { durable: false });
@@ -424,6 +430,30 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       while (read < target && (await replayBatch()) > 0);
       await drain();
     }
+    // What the folds kept is written now: the index, copy and catch-up phases see whole tables.
+    const finishFolds = async (tx: SqlExecutor, indices: readonly number[]): Promise<void> => {
+      for (const index of indices) {
+        try {
+          await folds[index]?.finish(tx, shadows[index]!);
+        } catch (error) {
+          throw new RebuildFailedError(names[index]!, position, error);
+        }
+      }
+    };
+    if (!staging) {
+      // Side by side, each share's folds on its own connection at once.
+      const finished = await Promise.allSettled(
+        (sideBySide ?? [[...projections.keys()]]).map((group) =>
+          db.transaction(async (tx) => {
+            await finishFolds(tx, group);
+            await claimHeld(tx, position, sideBySide ? group : undefined);
+          }, { durable: false }),
+        ),
+      );
+      const failed = finished.find((outcome) => outcome.status === 'rejected');
+      if (failed) throw failed.reason;
+      folds = [];
+    }
 
     if (staging) {
       // The query indexes are built in the staging files, each thread its own at once, then
@@ -432,8 +462,10 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       report({ phase: 'index', position, head });
       const finishing = threads.map(({ thread }) => thread.finish().catch((error: unknown) => threadFailure(error, position)));
       await area.db.transaction(async (tx) => {
+        await finishFolds(tx, here);
         for (const index of here) await projections[index]!.createQueryIndexes?.(tx, shadows[index]!);
       });
+      folds = [];
       // The staged tables join the (empty) shadow tables; from here on the replay writes those.
       report({ phase: 'copy', position, head });
       const copy = async (from: StagingArea, indices: readonly number[]): Promise<void> => {
@@ -595,13 +627,25 @@ async function recordedStatements(projection: Projection, tables: PhysicalTables
   return statements;
 }
 
-/** Applies a batch to a projection's shadow tables (a replay thread's too); RebuildFailedError says where it broke. */
+/**
+ * Applies a batch to a projection's shadow tables (a replay thread's too), through the replay's
+ * fold when it has one; RebuildFailedError says where it broke.
+ */
 export async function applyAll(
   projection: Projection,
   batch: readonly RecordedEvent[],
   tx: SqlExecutor,
   tables: Readonly<Record<string, string>>,
+  fold?: ReplayFold,
 ): Promise<void> {
+  if (fold) {
+    try {
+      await fold.applyBatch(batch, tx, tables);
+      return;
+    } catch (error) {
+      throw new RebuildFailedError(projection.name, batch[0]?.position ?? 0, error);
+    }
+  }
   if (projection.applyBatch && batch.length > 1) {
     try {
       await projection.applyBatch(batch, tx, tables);

@@ -295,6 +295,64 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
       expect((await tableNames(db, backend)).filter(isShadowTable)).toEqual([]);
     }, T);
 
+    it("replays a rebuild from 0 through the projection's fold, finishes it once before anything else is applied, and swaps nothing when its finish fails", async () => {
+      await appendEvents(store, { count: 1200, streams: 5, prefix: 'fold' });
+      const base = streamStatsProjection({ prefix: 'folded' });
+      const calls = { folded: [] as number[], finished: 0, appliedAfter: 0, failFinish: false };
+      // A fold that keeps every event in memory and applies them all at finish.
+      const folding: Stats = {
+        ...base,
+        async apply(event, tx, tables) {
+          if (calls.finished > 0) calls.appliedAfter++;
+          await base.apply(event, tx, tables);
+        },
+        replayFold: () => {
+          const held: RecordedEvent[] = [];
+          return {
+            async applyBatch(events) {
+              calls.folded.push(...events.map((event) => event.position));
+              held.push(...events);
+            },
+            async finish(tx, tables) {
+              calls.finished++;
+              if (calls.failFinish) throw new Error('the fold cannot write');
+              for (const event of held) await base.apply(event, tx, tables);
+            },
+          };
+        },
+      };
+      const runner = newRunner([folding], { batchSize: 100, stagedRebuildBatchSize: 250 });
+      await runner.start();
+      const head = await store.headPosition();
+      expect(await runner.waitForPosition(head, 20_000)).toBe(true);
+      const live = await digest(db, folding);
+      calls.finished = 0;
+
+      await runner.rebuild(folding.name);
+      // Every event of the replay went through the fold, once and in order, and it was finished once.
+      expect(calls.folded).toEqual(Array.from({ length: head }, (_, i) => i + 1));
+      expect(calls.finished).toBe(1);
+      expect(await digest(db, folding)).toEqual(live);
+      await expectExactlyOnce(db, store, folding);
+
+      // Appends during the live feed go through apply (the fold is the replay's only).
+      await appendEvents(store, { count: 30, streams: 2, prefix: 'after' });
+      expect(await runner.waitForPosition(await store.headPosition(), 20_000)).toBe(true);
+      expect(calls.appliedAfter).toBeGreaterThanOrEqual(30);
+      await expectExactlyOnce(db, store, folding);
+
+      // A fold whose finish throws: the rebuild fails, names the projection, swaps nothing.
+      const before = await digest(db, folding);
+      const generation = (await runner.status()).projections[0]!.generation;
+      calls.failFinish = true;
+      await expect(runner.rebuild(folding.name)).rejects.toThrow(/folded.*the fold cannot write/s);
+      const after = await runner.status();
+      expect(after.projections[0]!.generation).toBe(generation);
+      expect(after.projections[0]!.rebuild).toBeUndefined();
+      expect(await digest(db, folding)).toEqual(before);
+      expect((await tableNames(db, backend)).filter(isShadowTable)).toEqual([]);
+    }, T);
+
     it('rebuilds while appends go on and queries keep reading the old tables', async () => {
       const projection = streamStatsProjection({ prefix: 'busy' });
       await appendEvents(store, { count: 2000, streams: 9, prefix: 'busy' });

@@ -56,6 +56,32 @@ export interface Projection<Table extends string = string> {
    * projections' int test replays a log with and without them and compares the tables.
    */
   readonly ignores?: readonly string[];
+  /**
+   * Optional: a fold for one replay from position 0 into tables that only this replay reads and
+   * writes (a rebuild's staging or shadow tables, before the swap). Unlike `applyBatch`, which
+   * writes its rows back at the end of each batch, a fold may keep them in memory from one batch
+   * to the next, and write each one once, at `finish` (or when it holds too many): the rows a
+   * school year rewrites batch after batch (counters, read marks, people) are then written once,
+   * and never read back. A fresh fold for each replay; after `finish`, the tables must be
+   * exactly those `applyBatch` leaves (the projections' int test replays both ways). `maxRows`:
+   * rows it may hold before it writes them early (default REPLAY_FOLD_MAX_ROWS).
+   */
+  replayFold?(maxRows?: number): ReplayFold<Table>;
+}
+
+/**
+ * Rows a replay fold keeps in memory before it writes them early (about 150–250 bytes each): a
+ * school year of 200 establishments holds up to ~950,000 in one fold, a larger académie's
+ * replay then writes its rows a few times over rather than run out of memory.
+ */
+export const REPLAY_FOLD_MAX_ROWS = 1_500_000;
+
+/** A replay's fold (Projection.replayFold): batches in log order, then `finish` once. */
+export interface ReplayFold<Table extends string = string> {
+  /** Folds a batch in; may write some rows now (those written once anyway) and keep the rest. */
+  applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, physical: PhysicalTables<Table>): Promise<void>;
+  /** Writes whatever it kept; nothing is applied through it afterwards. */
+  finish(tx: SqlExecutor, physical: PhysicalTables<Table>): Promise<void>;
 }
 
 /** Shadow tables are named `<table>__r<generation>`, the generation their swap will give the checkpoint. */

@@ -35,7 +35,8 @@ try {
     if (!projection) throw new Error(`${data.source.module} (${data.source.export}) has no projection ${name}`);
     // The same code on both sides, or the copied tables would not be what the main thread expects.
     if (projection.version !== version) throw new Error(`Projection ${name} is at version ${projection.version} here, ${version} in the rebuild`);
-    return { projection, tables };
+    // This thread's share of the replay from 0 (see Projection.replayFold).
+    return { projection, tables, fold: projection.replayFold?.() };
   });
   const db = SqliteDatabase.openStagingFile(data.file);
   await db.transaction(async (tx) => {
@@ -46,11 +47,21 @@ try {
   // and nothing more once one has failed.
   let queue = Promise.resolve();
   let failed = false;
+  /** The last event posted, where a fold's finish says it failed. */
+  let last = 0;
   const handle = async (request: ReplayThreadRequest): Promise<void> => {
     if (failed) return;
     if (request.kind === 'finish') {
-      // The indexes only queries read, built here over every row, are copied in with them.
+      // What the folds kept, then the indexes only queries read, built here over every row: both
+      // are copied in with the rows.
       await db.transaction(async (tx) => {
+        for (const { projection, tables, fold } of mine) {
+          try {
+            await fold?.finish(tx, tables);
+          } catch (error) {
+            throw new RebuildFailedError(projection.name, last, error);
+          }
+        }
         for (const { projection, tables } of mine) await projection.createQueryIndexes?.(tx, tables);
       });
       await db.closeStaged(true);
@@ -58,8 +69,9 @@ try {
       return;
     }
     const batch = request.events as RecordedEvent[];
+    last = batch[batch.length - 1]?.position ?? last;
     await db.transaction(async (tx) => {
-      for (const { projection, tables } of mine) await applyAll(projection, batch, tx, tables);
+      for (const { projection, tables, fold } of mine) await applyAll(projection, batch, tx, tables, fold);
     });
     say({ kind: 'applied' });
   };

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '#ruche/eventstore';
-import { insertRows, selectIn, type PhysicalTables, type SqlExecutor, type SqlValue } from '#ruche/projections';
+import { insertRows, selectIn, type PhysicalTables, type ReplayFold, type SqlExecutor, type SqlValue } from '#ruche/projections';
 import { isTopicEvent, type TopicEvent } from '../topic.js';
 import { keepSeen, type ForumTopicsTables } from './forum-topics.projection.js';
 
@@ -73,139 +73,171 @@ function topicOf(row: Record<string, unknown>): TopicRow {
 }
 
 export async function applyForumTopicsBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
-  const topicEvents: (RecordedEvent & TopicEvent)[] = [];
-  const ids = new Set<string>();
-  for (const recorded of events) {
-    if (!isTopicEvent(recorded)) continue;
-    topicEvents.push(recorded);
-    ids.add(recorded.data.topicId);
-  }
-  if (topicEvents.length === 0) return;
+  const fold = new ForumTopicsFold();
+  await fold.applyBatch(events, tx, t);
+  await fold.finish(tx, t);
+}
 
-  const topics = new Map<string, TopicRow>();
-  const loaded = await selectIn<Record<string, unknown>>(tx, `SELECT ${COLUMNS.join(', ')} FROM ${t.forum_topics}`, 'id', [...ids]);
-  for (const row of loaded) topics.set(String(row.id), topicOf(row));
-
-  const dirty = new Set<TopicRow>();
+/**
+ * The topics, tags and read marks of one or more batches, folded in memory and written back by
+ * `finish`: one batch's (applyBatch above), or a whole replay's (Projection.replayFold), whose
+ * read marks — a row per reader and topic, rewritten at each read — are then written once. It
+ * writes what it holds early when it holds more than `maxHeld` rows, and reads those back.
+ */
+export class ForumTopicsFold implements ReplayFold<ForumTopicsTables> {
+  /** The topics the batches touched, as they are now. */
+  private readonly topics = new Map<string, TopicRow>();
+  private readonly dirty = new Set<TopicRow>();
   /** `${topicId}\n${tag}` → row: the first insert wins, as ON CONFLICT DO NOTHING. */
-  const tags = new Map<string, SqlValue[]>();
+  private readonly tags = new Map<string, SqlValue[]>();
   /** `${topicId}\n${userId}` → the last posts_seen written (an upsert overwrites). */
-  const reads = new Map<string, SqlValue[]>();
-  const markRead = (topic: TopicRow | undefined, userId: string): void => {
-    // `INSERT … SELECT … FROM forum_topics WHERE id = $1` writes nothing for an unknown topic.
-    if (topic) reads.set(`${topic.id}\n${userId}`, [topic.id, userId, topic.post_count]);
-  };
+  private readonly reads = new Map<string, SqlValue[]>();
 
-  for (const event of topicEvents) {
-    const { topicId } = event.data;
-    let topic = topics.get(topicId);
-    // What `apply`'s UPDATE does to an existing topic (none: no row, nothing written).
-    const touch = (): TopicRow | undefined => {
-      if (!topic) return undefined;
-      topic.revision = event.revision;
-      topic.position = event.position;
-      dirty.add(topic);
-      return topic;
+  constructor(private readonly maxHeld = Number.POSITIVE_INFINITY) {}
+
+  async applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
+    await this.fold(events, tx, t);
+    if (this.topics.size + this.tags.size + this.reads.size > this.maxHeld) await this.finish(tx, t);
+  }
+
+  /** Writes what it holds and forgets it: later batches read those topics back. */
+  async finish(tx: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
+    const table = t.forum_topics;
+    await insertRows(
+      tx,
+      `INSERT INTO ${table} (${COLUMNS.join(', ')})`,
+      COLUMNS.length,
+      [...this.dirty].map((topic) => COLUMNS.map((column) => topic[column])),
+      `ON CONFLICT (id) DO UPDATE SET ${MUTABLE.map((column) => `${column} = excluded.${column}`).join(', ')}`,
+    );
+    await insertRows(tx, `INSERT INTO ${t.forum_topic_tags} (topic_id, tag, space_id)`, 3, [...this.tags.values()], 'ON CONFLICT (topic_id, tag) DO NOTHING');
+    await insertRows(
+      tx,
+      `INSERT INTO ${t.forum_reads} (topic_id, user_id, posts_seen)`,
+      3,
+      [...this.reads.values()],
+      keepSeen(t.forum_reads),
+    );
+    this.topics.clear();
+    this.dirty.clear();
+    this.tags.clear();
+    this.reads.clear();
+  }
+
+  private async fold(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
+    const { topics, dirty, tags, reads } = this;
+    const topicEvents: (RecordedEvent & TopicEvent)[] = [];
+    const ids = new Set<string>();
+    for (const recorded of events) {
+      if (!isTopicEvent(recorded)) continue;
+      topicEvents.push(recorded);
+      if (!topics.has(recorded.data.topicId)) ids.add(recorded.data.topicId);
+    }
+    if (topicEvents.length === 0) return;
+
+    const loaded = await selectIn<Record<string, unknown>>(tx, `SELECT ${COLUMNS.join(', ')} FROM ${t.forum_topics}`, 'id', [...ids]);
+    for (const row of loaded) topics.set(String(row.id), topicOf(row));
+
+    const markRead = (topic: TopicRow | undefined, userId: string): void => {
+      // `INSERT … SELECT … FROM forum_topics WHERE id = $1` writes nothing for an unknown topic.
+      if (topic) reads.set(`${topic.id}\n${userId}`, [topic.id, userId, topic.post_count]);
     };
-    switch (event.type) {
-      case 'TopicOpened': {
-        const d = event.data;
-        if (!topic) {
-          topic = {
-            id: topicId,
-            space_id: d.spaceId,
-            title: d.title,
-            tags: d.tags.join(' '),
-            author_id: d.by,
-            opening_post_id: d.postId,
-            created_at: d.at,
-            last_activity_at: d.at,
-            reply_count: 0,
-            post_count: 1,
-            pinned: 0,
-            locked: 0,
-            solution_post_id: null,
-            revision: event.revision,
-            position: event.position,
-          };
-          topics.set(topicId, topic);
-          dirty.add(topic);
+
+    for (const event of topicEvents) {
+      const { topicId } = event.data;
+      let topic = topics.get(topicId);
+      // What `apply`'s UPDATE does to an existing topic (none: no row, nothing written).
+      const touch = (): TopicRow | undefined => {
+        if (!topic) return undefined;
+        topic.revision = event.revision;
+        topic.position = event.position;
+        dirty.add(topic);
+        return topic;
+      };
+      switch (event.type) {
+        case 'TopicOpened': {
+          const d = event.data;
+          if (!topic) {
+            topic = {
+              id: topicId,
+              space_id: d.spaceId,
+              title: d.title,
+              tags: d.tags.join(' '),
+              author_id: d.by,
+              opening_post_id: d.postId,
+              created_at: d.at,
+              last_activity_at: d.at,
+              reply_count: 0,
+              post_count: 1,
+              pinned: 0,
+              locked: 0,
+              solution_post_id: null,
+              revision: event.revision,
+              position: event.position,
+            };
+            topics.set(topicId, topic);
+            dirty.add(topic);
+          }
+          for (const tag of d.tags) {
+            const key = `${topicId}\n${tag}`;
+            if (!tags.has(key)) tags.set(key, [topicId, tag, d.spaceId]);
+          }
+          markRead(topic, d.by);
+          break;
         }
-        for (const tag of d.tags) {
-          const key = `${topicId}\n${tag}`;
-          if (!tags.has(key)) tags.set(key, [topicId, tag, d.spaceId]);
+        case 'ReplyPosted': {
+          const row = touch();
+          if (row) {
+            row.reply_count += 1;
+            row.post_count += 1;
+            row.last_activity_at = event.data.at;
+          }
+          markRead(row, event.data.by);
+          break;
         }
-        markRead(topic, d.by);
-        break;
-      }
-      case 'ReplyPosted': {
-        const row = touch();
-        if (row) {
-          row.reply_count += 1;
-          row.post_count += 1;
-          row.last_activity_at = event.data.at;
+        case 'PostDeleted': {
+          const row = touch();
+          // A deleted reply no longer answers the topic; the opening post is not a reply.
+          if (row && row.opening_post_id !== event.data.postId) row.reply_count -= 1;
+          break;
         }
-        markRead(row, event.data.by);
-        break;
-      }
-      case 'PostDeleted': {
-        const row = touch();
-        // A deleted reply no longer answers the topic; the opening post is not a reply.
-        if (row && row.opening_post_id !== event.data.postId) row.reply_count -= 1;
-        break;
-      }
-      case 'TopicPinned':
-      case 'TopicUnpinned': {
-        const row = touch();
-        if (row) row.pinned = event.type === 'TopicPinned' ? 1 : 0;
-        break;
-      }
-      case 'TopicLocked':
-      case 'TopicUnlocked': {
-        const row = touch();
-        if (row) row.locked = event.type === 'TopicLocked' ? 1 : 0;
-        break;
-      }
-      case 'SolutionChosen': {
-        const row = touch();
-        if (row) row.solution_post_id = event.data.postId;
-        break;
-      }
-      case 'SolutionCleared': {
-        const row = touch();
-        if (row) row.solution_post_id = null;
-        break;
-      }
-      case 'TopicRead':
-      case 'TopicCaughtUp':
-        markRead(topic, event.data.userId);
-        break;
-      case 'PostEdited':
-      case 'ReactionAdded':
-      case 'ReactionRemoved':
-        touch();
-        break;
-      default: {
-        const _exhaustive: never = event;
-        throw new Error(`Unhandled topic event ${(_exhaustive as { type: string }).type}`);
+        case 'TopicPinned':
+        case 'TopicUnpinned': {
+          const row = touch();
+          if (row) row.pinned = event.type === 'TopicPinned' ? 1 : 0;
+          break;
+        }
+        case 'TopicLocked':
+        case 'TopicUnlocked': {
+          const row = touch();
+          if (row) row.locked = event.type === 'TopicLocked' ? 1 : 0;
+          break;
+        }
+        case 'SolutionChosen': {
+          const row = touch();
+          if (row) row.solution_post_id = event.data.postId;
+          break;
+        }
+        case 'SolutionCleared': {
+          const row = touch();
+          if (row) row.solution_post_id = null;
+          break;
+        }
+        case 'TopicRead':
+        case 'TopicCaughtUp':
+          markRead(topic, event.data.userId);
+          break;
+        case 'PostEdited':
+        case 'ReactionAdded':
+        case 'ReactionRemoved':
+          touch();
+          break;
+        default: {
+          const _exhaustive: never = event;
+          throw new Error(`Unhandled topic event ${(_exhaustive as { type: string }).type}`);
+        }
       }
     }
   }
-
-  const table = t.forum_topics;
-  await insertRows(
-    tx,
-    `INSERT INTO ${table} (${COLUMNS.join(', ')})`,
-    COLUMNS.length,
-    [...dirty].map((topic) => COLUMNS.map((column) => topic[column])),
-    `ON CONFLICT (id) DO UPDATE SET ${MUTABLE.map((column) => `${column} = excluded.${column}`).join(', ')}`,
-  );
-  await insertRows(tx, `INSERT INTO ${t.forum_topic_tags} (topic_id, tag, space_id)`, 3, [...tags.values()], 'ON CONFLICT (topic_id, tag) DO NOTHING');
-  await insertRows(
-    tx,
-    `INSERT INTO ${t.forum_reads} (topic_id, user_id, posts_seen)`,
-    3,
-    [...reads.values()],
-    keepSeen(t.forum_reads),
-  );
 }
+

@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '#ruche/eventstore';
-import type { PhysicalTables, Projection, SqlExecutor } from '#ruche/projections';
+import { REPLAY_FOLD_MAX_ROWS, type PhysicalTables, type Projection, type SqlExecutor } from '#ruche/projections';
 import { isTopicEvent } from '../topic.js';
-import { applyForumTopicsBatch } from './forum-topics-batch.projection.js';
+import { applyForumTopicsBatch, ForumTopicsFold } from './forum-topics-batch.projection.js';
 
 export type ForumTopicsTables = 'forum_topics' | 'forum_topic_tags' | 'forum_reads';
 
@@ -76,6 +76,8 @@ export const forumTopicsProjection: Projection<ForumTopicsTables> = {
   applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
     return applyForumTopicsBatch(events, tx, t);
   },
+  /** A rebuild's replay: the read marks and topics of the whole log folded in memory, written once. */
+  replayFold: (maxRows = REPLAY_FOLD_MAX_ROWS) => new ForumTopicsFold(maxRows),
   async apply(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
     if (!isTopicEvent(recorded)) return;
     const event = recorded;

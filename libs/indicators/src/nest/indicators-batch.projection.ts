@@ -1,10 +1,10 @@
 import type { DocumentEvent } from '#ruche/documents';
 import type { RecordedEvent } from '#ruche/eventstore';
-import { chunks, insertReturning, insertRows, type PhysicalTables, type SqlExecutor, type SqlValue } from '#ruche/projections';
+import { chunks, insertReturning, insertRows, type PhysicalTables, type ReplayFold, type SqlExecutor, type SqlValue } from '#ruche/projections';
 import { parisDay, startOfMonth } from '../calendar.js';
 import { countedFactOf, isContribution, type CountedField } from '../counted-events.js';
 import { ANSWER_WINDOW_SECONDS } from '../figures.js';
-import { ACADEMY_KEY, mergeMonths, monthBit, NO_ESTABLISHMENT_KEY, PEOPLE_GROUPS, type IndicatorTable } from './indicators.projection.js';
+import { ACADEMY_KEY, addToDay, mergeMonths, monthBit, NO_ESTABLISHMENT_KEY, PEOPLE_GROUPS, type IndicatorTable } from './indicators.projection.js';
 
 /*
  * The indicators projection applied a batch at a time: the same tables as one event at a time
@@ -42,6 +42,10 @@ interface TopicRow {
 const COUNTER_FIELDS: readonly CountedField[] = ['topics', 'replies', 'newMembers', 'documents', 'revisions', 'faqPublished', 'views'];
 const COUNTER_COLUMNS = ['topics', 'replies', 'new_members', 'documents', 'revisions', 'faq_published', 'views'];
 
+type ApplyDirectory = (event: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<IndicatorTable>) => Promise<void>;
+
+const emptyCounts = (): DayCounts['counts'] => ({ topics: 0, replies: 0, newMembers: 0, documents: 0, revisions: 0, faqPublished: 0, views: 0, answered: 0 });
+
 /**
  * Applies `events` (in position order) to the indicator tables. `applyOne` handles the rare
  * events that are not aggregated (the space directory, milestones), in their order.
@@ -50,225 +54,248 @@ export async function applyIndicatorBatch(
   events: readonly RecordedEvent[],
   tx: SqlExecutor,
   t: PhysicalTables<IndicatorTable>,
-  applyDirectory: (event: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<IndicatorTable>) => Promise<void>,
+  applyDirectory: ApplyDirectory,
 ): Promise<void> {
-  const days = new Map<string, DayCounts>();
-  const dayOf = (spaceId: string, day: string): DayCounts => {
+  const fold = new IndicatorFold(applyDirectory);
+  await fold.applyBatch(events, tx, t);
+  await fold.finish(tx, t);
+}
+
+/**
+ * The indicators of one or more batches: the directory, milestones and facts are written as they
+ * come (written once anyway), the rest — counters by day and month, people, topics, reply
+ * delays, competences — summed in memory and written by `finish`: one batch's (applyBatch), or a
+ * whole replay's (Projection.replayFold), whose counters and people are then written once each
+ * and never read back. It writes early when it holds more than `maxHeld` rows.
+ */
+export class IndicatorFold implements ReplayFold<IndicatorTable> {
+  private readonly days = new Map<string, DayCounts>();
+  private readonly peopleDays = new Map<string, SqlValue[]>();
+  private readonly peopleYears = new Map<string, { row: SqlValue[]; months: number }>();
+  private readonly competences = new Map<string, { spaceId: string; code: string; delta: number }>();
+  /** The topics the batches opened or answered, as they are now. */
+  private readonly topics = new Map<string, TopicRow & { dirty: boolean }>();
+  /** First-reply times by space and month of opening, in the order the replies came. */
+  private readonly delays = new Map<string, { spaceId: string; month: string; list: number[] }>();
+
+  constructor(
+    private readonly applyDirectory: ApplyDirectory,
+    private readonly maxHeld = Number.POSITIVE_INFINITY,
+  ) {}
+
+  private held(): number {
+    return this.days.size + this.peopleDays.size + this.peopleYears.size + this.topics.size + this.delays.size + this.competences.size;
+  }
+
+  private dayOf(spaceId: string, day: string): DayCounts {
     const key = `${spaceId}|${day}`;
-    let row = days.get(key);
+    let row = this.days.get(key);
     if (!row) {
-      row = { spaceId, day, counts: { topics: 0, replies: 0, newMembers: 0, documents: 0, revisions: 0, faqPublished: 0, views: 0, answered: 0 }, lastContributionAt: null };
-      days.set(key, row);
+      row = { spaceId, day, counts: emptyCounts(), lastContributionAt: null };
+      this.days.set(key, row);
     }
     return row;
-  };
-  const facts: SqlValue[][] = [];
-  const peopleDays = new Map<string, SqlValue[]>();
-  const peopleYears = new Map<string, { row: SqlValue[]; months: number }>();
-  const competences = new Map<string, { spaceId: string; code: string; delta: number }>();
-  const topics = new Map<string, TopicRow & { dirty: boolean }>();
-  const replies: { topicId: string; by: string; at: string; ms: number; position: number }[] = [];
+  }
 
-  for (const event of events) {
-    const category = categoryOf(event.streamName);
-    if (category === 'space' || category === 'establishment') {
-      await applyDirectory(event, tx, t);
-    } else if (category === 'document' && (event.type === 'DocumentCreated' || event.type === 'DocumentCompetencesChanged')) {
-      const e = event as unknown as DocumentEvent & { type: 'DocumentCreated' | 'DocumentCompetencesChanged' };
-      // This event's own moves first: a code kept by a re-tag moves by 0 and writes nothing,
-      // while a code moved by some event is written even when the batch's moves add up to 0.
-      const moves = new Map<string, number>();
-      if (e.type === 'DocumentCompetencesChanged') for (const code of e.data.previousCompetences) moves.set(code, -1);
-      for (const code of e.data.competences) moves.set(code, (moves.get(code) ?? 0) + 1);
-      for (const [code, delta] of moves) {
-        if (delta === 0) continue;
-        const key = `${e.data.spaceId}|${code}`;
-        const entry = competences.get(key) ?? { spaceId: e.data.spaceId, code, delta: 0 };
-        entry.delta += delta;
-        competences.set(key, entry);
+  async applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
+    const { competences, peopleDays, peopleYears, topics } = this;
+    const facts: SqlValue[][] = [];
+    const replies: { topicId: string; by: string; at: string; ms: number; position: number }[] = [];
+
+    for (const event of events) {
+      const category = categoryOf(event.streamName);
+      if (category === 'space' || category === 'establishment') {
+        await this.applyDirectory(event, tx, t);
+      } else if (category === 'document' && (event.type === 'DocumentCreated' || event.type === 'DocumentCompetencesChanged')) {
+        const e = event as unknown as DocumentEvent & { type: 'DocumentCreated' | 'DocumentCompetencesChanged' };
+        // This event's own moves first: a code kept by a re-tag moves by 0 and writes nothing,
+        // while a code moved by some event is written even when the batch's moves add up to 0.
+        const moves = new Map<string, number>();
+        if (e.type === 'DocumentCompetencesChanged') for (const code of e.data.previousCompetences) moves.set(code, -1);
+        for (const code of e.data.competences) moves.set(code, (moves.get(code) ?? 0) + 1);
+        for (const [code, delta] of moves) {
+          if (delta === 0) continue;
+          const key = `${e.data.spaceId}|${code}`;
+          const entry = competences.get(key) ?? { spaceId: e.data.spaceId, code, delta: 0 };
+          entry.delta += delta;
+          competences.set(key, entry);
+        }
+      }
+      const fact = countedFactOf(event);
+      if (!fact) continue;
+      const day = parisDay(fact.at);
+      const row = this.dayOf(fact.spaceId, day);
+      row.counts[fact.field] += 1;
+      const contribution = isContribution(fact.field);
+      if (contribution && (row.lastContributionAt === null || fact.at > row.lastContributionAt)) row.lastContributionAt = fact.at;
+      facts.push([event.position, fact.spaceId, day, fact.field, fact.userId, event.type, event.streamName, event.createdAt.toISOString(), fact.at]);
+      if (contribution || fact.field === 'views') {
+        const kind = contribution ? 'c' : 'v';
+        peopleDays.set(`${fact.spaceId}|${day}|${kind}|${fact.userId}`, [fact.spaceId, day, kind, fact.userId]);
+        const year = Number(day.slice(0, 4));
+        const key = `${fact.spaceId}|${year}|${kind}|${fact.userId}`;
+        const entry = peopleYears.get(key) ?? { row: [fact.spaceId, year, kind, fact.userId], months: 0 };
+        entry.months |= monthBit(day);
+        peopleYears.set(key, entry);
+      }
+      const data = event.data as { topicId: string; by: string; at: string };
+      if (event.type === 'TopicOpened' && !topics.has(data.topicId)) {
+        topics.set(data.topicId, {
+          topicId: data.topicId,
+          spaceId: fact.spaceId,
+          authorId: data.by,
+          openedAt: data.at,
+          openedMs: Date.parse(data.at),
+          openedDay: day,
+          openedPosition: event.position,
+          firstReplyAt: null,
+          firstReplyPosition: null,
+          firstReplyMs: null,
+          answered: 0,
+          dirty: true,
+        });
+      } else if (event.type === 'ReplyPosted') {
+        replies.push({ topicId: data.topicId, by: data.by, at: data.at, ms: Date.parse(data.at), position: event.position });
       }
     }
-    const fact = countedFactOf(event);
-    if (!fact) continue;
-    const day = parisDay(fact.at);
-    const row = dayOf(fact.spaceId, day);
-    row.counts[fact.field] += 1;
-    const contribution = isContribution(fact.field);
-    if (contribution && (row.lastContributionAt === null || fact.at > row.lastContributionAt)) row.lastContributionAt = fact.at;
-    facts.push([event.position, fact.spaceId, day, fact.field, fact.userId, event.type, event.streamName, event.createdAt.toISOString(), fact.at]);
-    if (contribution || fact.field === 'views') {
-      const kind = contribution ? 'c' : 'v';
-      peopleDays.set(`${fact.spaceId}|${day}|${kind}|${fact.userId}`, [fact.spaceId, day, kind, fact.userId]);
-      const year = Number(day.slice(0, 4));
-      const key = `${fact.spaceId}|${year}|${kind}|${fact.userId}`;
-      const entry = peopleYears.get(key) ?? { row: [fact.spaceId, year, kind, fact.userId], months: 0 };
-      entry.months |= monthBit(day);
-      peopleYears.set(key, entry);
+    await insertRows(tx, `INSERT INTO ${t.ind_facts} (position, space_id, day, field, user_id, type, stream_name, created_at, at)`, 9, facts, '');
+
+    // The topics answered in this batch but opened before it (and written since): read once.
+    const missing = [...new Set(replies.map((r) => r.topicId))].filter((id) => !topics.has(id));
+    for (const chunk of chunks(missing, 1)) {
+      const rows = await tx.query<Record<string, string | number | null>>(
+        `SELECT topic_id, space_id, author_id, opened_at, opened_ms, opened_day, opened_position, first_reply_at, first_reply_position,
+                first_reply_ms, answered_in_window
+           FROM ${t.ind_topics} WHERE topic_id IN (${chunk.map((_, i) => `$${i + 1}`).join(', ')})`,
+        [...chunk],
+      );
+      for (const row of rows) {
+        topics.set(String(row.topic_id), {
+          topicId: String(row.topic_id),
+          spaceId: String(row.space_id),
+          authorId: String(row.author_id),
+          openedAt: String(row.opened_at),
+          openedMs: Number(row.opened_ms),
+          openedDay: String(row.opened_day),
+          openedPosition: Number(row.opened_position),
+          firstReplyAt: row.first_reply_at === null ? null : String(row.first_reply_at),
+          firstReplyPosition: row.first_reply_position === null ? null : Number(row.first_reply_position),
+          firstReplyMs: row.first_reply_ms === null ? null : Number(row.first_reply_ms),
+          answered: Number(row.answered_in_window) === 1 ? 1 : 0,
+          dirty: false,
+        });
+      }
     }
-    const data = event.data as { topicId: string; by: string; at: string };
-    if (event.type === 'TopicOpened' && !topics.has(data.topicId)) {
-      topics.set(data.topicId, {
-        topicId: data.topicId,
-        spaceId: fact.spaceId,
-        authorId: data.by,
-        openedAt: data.at,
-        openedMs: Date.parse(data.at),
-        openedDay: day,
-        openedPosition: event.position,
-        firstReplyAt: null,
-        firstReplyPosition: null,
-        firstReplyMs: null,
-        answered: 0,
-        dirty: true,
-      });
-    } else if (event.type === 'ReplyPosted') {
-      replies.push({ topicId: data.topicId, by: data.by, at: data.at, ms: Date.parse(data.at), position: event.position });
+    for (const reply of replies) {
+      const topic = topics.get(reply.topicId);
+      if (!topic || topic.firstReplyAt !== null || topic.authorId === reply.by) continue;
+      topic.firstReplyAt = reply.at;
+      topic.firstReplyPosition = reply.position;
+      topic.firstReplyMs = reply.ms - topic.openedMs;
+      topic.answered = topic.firstReplyMs <= ANSWER_WINDOW_MS ? 1 : 0;
+      topic.dirty = true;
+      const month = startOfMonth(topic.openedDay);
+      const key = `${topic.spaceId}|${month}`;
+      const entry = this.delays.get(key) ?? { spaceId: topic.spaceId, month, list: [] };
+      entry.list.push(topic.firstReplyMs);
+      this.delays.set(key, entry);
+      if (topic.answered === 1) this.dayOf(topic.spaceId, topic.openedDay).counts.answered += 1;
     }
+    if (this.held() > this.maxHeld) await this.finish(tx, t);
   }
 
-  // The topics answered in this batch but opened before it: read once.
-  const missing = [...new Set(replies.map((r) => r.topicId))].filter((id) => !topics.has(id));
-  for (const chunk of chunks(missing, 1)) {
-    const rows = await tx.query<Record<string, string | number | null>>(
-      `SELECT topic_id, space_id, author_id, opened_at, opened_ms, opened_day, opened_position, first_reply_at, first_reply_position,
-              first_reply_ms, answered_in_window
-         FROM ${t.ind_topics} WHERE topic_id IN (${chunk.map((_, i) => `$${i + 1}`).join(', ')})`,
-      [...chunk],
+  /** Writes what it holds and forgets it: later batches read the topics they answer back. */
+  async finish(tx: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
+    const { competences, days, delays, peopleDays, peopleYears, topics } = this;
+    const dirty = [...topics.values()].filter((topic) => topic.dirty);
+    const replyTable = t.ind_reply_months;
+    await insertRows(
+      tx,
+      `INSERT INTO ${replyTable} (space_id, month, delays)`,
+      3,
+      [...delays.values()].map((entry) => [entry.spaceId, entry.month, entry.list.join(',')]),
+      `ON CONFLICT (space_id, month) DO UPDATE SET delays = ${replyTable}.delays || ',' || excluded.delays`,
     );
-    for (const row of rows) {
-      topics.set(String(row.topic_id), {
-        topicId: String(row.topic_id),
-        spaceId: String(row.space_id),
-        authorId: String(row.author_id),
-        openedAt: String(row.opened_at),
-        openedMs: Number(row.opened_ms),
-        openedDay: String(row.opened_day),
-        openedPosition: Number(row.opened_position),
-        firstReplyAt: row.first_reply_at === null ? null : String(row.first_reply_at),
-        firstReplyPosition: row.first_reply_position === null ? null : Number(row.first_reply_position),
-        firstReplyMs: row.first_reply_ms === null ? null : Number(row.first_reply_ms),
-        answered: Number(row.answered_in_window) === 1 ? 1 : 0,
-        dirty: false,
-      });
+    await insertRows(
+      tx,
+      `INSERT INTO ${t.ind_topics} (topic_id, space_id, author_id, opened_at, opened_ms, opened_day, opened_position,
+         first_reply_at, first_reply_position, first_reply_ms, answered_in_window)`,
+      11,
+      dirty.map((topic) => [
+        topic.topicId,
+        topic.spaceId,
+        topic.authorId,
+        topic.openedAt,
+        topic.openedMs,
+        topic.openedDay,
+        topic.openedPosition,
+        topic.firstReplyAt,
+        topic.firstReplyPosition,
+        topic.firstReplyMs,
+        topic.answered,
+      ]),
+      `ON CONFLICT (topic_id) DO UPDATE SET first_reply_at = excluded.first_reply_at, first_reply_position = excluded.first_reply_position,
+         first_reply_ms = excluded.first_reply_ms, answered_in_window = excluded.answered_in_window`,
+    );
+
+    const table = t.ind_space_days;
+    await insertRows(
+      tx,
+      `INSERT INTO ${table} (space_id, day, ${COUNTER_COLUMNS.join(', ')}, answered_topics, last_contribution_at)`,
+      COUNTER_COLUMNS.length + 4,
+      [...days.values()].map((row) => [row.spaceId, row.day, ...COUNTER_FIELDS.map((f) => row.counts[f]), row.counts.answered, row.lastContributionAt]),
+      addToDay(table),
+    );
+    const months = new Map<string, DayCounts>();
+    for (const row of days.values()) {
+      const month = startOfMonth(row.day);
+      const key = `${row.spaceId}|${month}`;
+      const total = months.get(key) ?? { spaceId: row.spaceId, day: month, counts: emptyCounts(), lastContributionAt: null };
+      for (const field of [...COUNTER_FIELDS, 'answered'] as const) total.counts[field] += row.counts[field];
+      months.set(key, total);
     }
+    const monthTable = t.ind_space_months;
+    await insertRows(
+      tx,
+      `INSERT INTO ${monthTable} (space_id, month, ${COUNTER_COLUMNS.join(', ')}, answered_topics)`,
+      COUNTER_COLUMNS.length + 3,
+      [...months.values()].map((row) => [row.spaceId, row.day, ...COUNTER_FIELDS.map((f) => row.counts[f]), row.counts.answered]),
+      `ON CONFLICT (space_id, month) DO UPDATE SET
+         ${COUNTER_COLUMNS.map((c) => `${c} = ${monthTable}.${c} + excluded.${c}`).join(', ')},
+         answered_topics = ${monthTable}.answered_topics + excluded.answered_topics`,
+    );
+    await insertRows(
+      tx,
+      `INSERT INTO ${t.ind_people_days} (space_id, day, kind, user_id)`,
+      4,
+      [...peopleDays.values()],
+      'ON CONFLICT (space_id, day, kind, user_id) DO NOTHING',
+    );
+    // Only the person-years whose months changed reach the groups: a month already in a person's
+    // year in a space is in their establishment's and the académie's too (each change of a year
+    // goes on to its groups). Re-upserting every person of every batch was 24 s of a 95 s replay
+    // on PostgreSQL.
+    const changedYears = await insertReturning<{ space_id: string; year: number; kind: string; user_id: string; months: number }>(
+      tx,
+      `INSERT INTO ${t.ind_people_years} (space_id, year, kind, user_id, months)`,
+      5,
+      [...peopleYears.values()].map(({ row, months }) => [...row, months]),
+      `${mergeMonths(t.ind_people_years, 'space_id, year, kind, user_id')} RETURNING space_id, year, kind, user_id, months`,
+    );
+    await upsertPeopleGroups(
+      tx,
+      t,
+      changedYears.map((y) => ({ row: [y.space_id, Number(y.year), y.kind, y.user_id], months: Number(y.months) })),
+    );
+    await insertRows(
+      tx,
+      `INSERT INTO ${t.ind_competences} (space_id, code, documents)`,
+      3,
+      [...competences.values()].map((entry) => [entry.spaceId, entry.code, entry.delta]),
+      `ON CONFLICT (space_id, code) DO UPDATE SET documents = ${t.ind_competences}.documents + excluded.documents`,
+    );
+    for (const map of [competences, days, delays, peopleDays, peopleYears, topics]) map.clear();
   }
-  const answeredNow: { spaceId: string; openedDay: string; firstReplyMs: number }[] = [];
-  for (const reply of replies) {
-    const topic = topics.get(reply.topicId);
-    if (!topic || topic.firstReplyAt !== null || topic.authorId === reply.by) continue;
-    topic.firstReplyAt = reply.at;
-    topic.firstReplyPosition = reply.position;
-    topic.firstReplyMs = reply.ms - topic.openedMs;
-    topic.answered = topic.firstReplyMs <= ANSWER_WINDOW_MS ? 1 : 0;
-    topic.dirty = true;
-    answeredNow.push({ spaceId: topic.spaceId, openedDay: topic.openedDay, firstReplyMs: topic.firstReplyMs });
-    if (topic.answered === 1) dayOf(topic.spaceId, topic.openedDay).counts.answered += 1;
-  }
-
-  const dirty = [...topics.values()].filter((topic) => topic.dirty);
-  const delays = new Map<string, { spaceId: string; month: string; list: number[] }>();
-  for (const reply of answeredNow) {
-    const month = startOfMonth(reply.openedDay);
-    const key = `${reply.spaceId}|${month}`;
-    const entry = delays.get(key) ?? { spaceId: reply.spaceId, month, list: [] };
-    entry.list.push(reply.firstReplyMs);
-    delays.set(key, entry);
-  }
-  const replyTable = t.ind_reply_months;
-  await insertRows(
-    tx,
-    `INSERT INTO ${replyTable} (space_id, month, delays)`,
-    3,
-    [...delays.values()].map((entry) => [entry.spaceId, entry.month, entry.list.join(',')]),
-    `ON CONFLICT (space_id, month) DO UPDATE SET delays = ${replyTable}.delays || ',' || excluded.delays`,
-  );
-  await insertRows(
-    tx,
-    `INSERT INTO ${t.ind_topics} (topic_id, space_id, author_id, opened_at, opened_ms, opened_day, opened_position,
-       first_reply_at, first_reply_position, first_reply_ms, answered_in_window)`,
-    11,
-    dirty.map((topic) => [
-      topic.topicId,
-      topic.spaceId,
-      topic.authorId,
-      topic.openedAt,
-      topic.openedMs,
-      topic.openedDay,
-      topic.openedPosition,
-      topic.firstReplyAt,
-      topic.firstReplyPosition,
-      topic.firstReplyMs,
-      topic.answered,
-    ]),
-    `ON CONFLICT (topic_id) DO UPDATE SET first_reply_at = excluded.first_reply_at, first_reply_position = excluded.first_reply_position,
-       first_reply_ms = excluded.first_reply_ms, answered_in_window = excluded.answered_in_window`,
-  );
-
-  const table = t.ind_space_days;
-  await insertRows(
-    tx,
-    `INSERT INTO ${table} (space_id, day, ${COUNTER_COLUMNS.join(', ')}, answered_topics, last_contribution_at)`,
-    COUNTER_COLUMNS.length + 4,
-    [...days.values()].map((row) => [row.spaceId, row.day, ...COUNTER_FIELDS.map((f) => row.counts[f]), row.counts.answered, row.lastContributionAt]),
-    `ON CONFLICT (space_id, day) DO UPDATE SET
-       ${COUNTER_COLUMNS.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(', ')},
-       answered_topics = ${table}.answered_topics + excluded.answered_topics,
-       last_contribution_at = CASE
-         WHEN excluded.last_contribution_at IS NULL THEN ${table}.last_contribution_at
-         WHEN ${table}.last_contribution_at IS NULL OR excluded.last_contribution_at > ${table}.last_contribution_at
-           THEN excluded.last_contribution_at
-         ELSE ${table}.last_contribution_at END`,
-  );
-  const months = new Map<string, DayCounts>();
-  for (const row of days.values()) {
-    const month = startOfMonth(row.day);
-    const key = `${row.spaceId}|${month}`;
-    const total = months.get(key) ?? { spaceId: row.spaceId, day: month, counts: { topics: 0, replies: 0, newMembers: 0, documents: 0, revisions: 0, faqPublished: 0, views: 0, answered: 0 }, lastContributionAt: null };
-    for (const field of [...COUNTER_FIELDS, 'answered'] as const) total.counts[field] += row.counts[field];
-    months.set(key, total);
-  }
-  const monthTable = t.ind_space_months;
-  await insertRows(
-    tx,
-    `INSERT INTO ${monthTable} (space_id, month, ${COUNTER_COLUMNS.join(', ')}, answered_topics)`,
-    COUNTER_COLUMNS.length + 3,
-    [...months.values()].map((row) => [row.spaceId, row.day, ...COUNTER_FIELDS.map((f) => row.counts[f]), row.counts.answered]),
-    `ON CONFLICT (space_id, month) DO UPDATE SET
-       ${COUNTER_COLUMNS.map((c) => `${c} = ${monthTable}.${c} + excluded.${c}`).join(', ')},
-       answered_topics = ${monthTable}.answered_topics + excluded.answered_topics`,
-  );
-  await insertRows(tx, `INSERT INTO ${t.ind_facts} (position, space_id, day, field, user_id, type, stream_name, created_at, at)`, 9, facts, '');
-  await insertRows(
-    tx,
-    `INSERT INTO ${t.ind_people_days} (space_id, day, kind, user_id)`,
-    4,
-    [...peopleDays.values()],
-    'ON CONFLICT (space_id, day, kind, user_id) DO NOTHING',
-  );
-  // Only the person-years whose months changed reach the groups: a month already in a person's
-  // year in a space is in their establishment's and the académie's too (each change of a year
-  // goes on to its groups). Re-upserting every person of every batch was 24 s of a 95 s replay
-  // on PostgreSQL.
-  const changedYears = await insertReturning<{ space_id: string; year: number; kind: string; user_id: string; months: number }>(
-    tx,
-    `INSERT INTO ${t.ind_people_years} (space_id, year, kind, user_id, months)`,
-    5,
-    [...peopleYears.values()].map(({ row, months }) => [...row, months]),
-    `${mergeMonths(t.ind_people_years, 'space_id, year, kind, user_id')} RETURNING space_id, year, kind, user_id, months`,
-  );
-  await upsertPeopleGroups(
-    tx,
-    t,
-    changedYears.map((y) => ({ row: [y.space_id, Number(y.year), y.kind, y.user_id], months: Number(y.months) })),
-  );
-  const moved = [...competences.values()];
-  await insertRows(
-    tx,
-    `INSERT INTO ${t.ind_competences} (space_id, code, documents)`,
-    3,
-    moved.map((entry) => [entry.spaceId, entry.code, entry.delta]),
-    `ON CONFLICT (space_id, code) DO UPDATE SET documents = ${t.ind_competences}.documents + excluded.documents`,
-  );
 }
 
 /** The batch's person-years folded into the académie's and each establishment's (ind_people_groups). */

@@ -1,14 +1,14 @@
 import type { DocumentEvent } from '#ruche/documents';
 import type { RecordedEvent } from '#ruche/eventstore';
 import type { TopicEvent } from '#ruche/forums';
-import type { PhysicalTables, Projection, SqlExecutor } from '#ruche/projections';
+import { REPLAY_FOLD_MAX_ROWS, type PhysicalTables, type Projection, type SqlExecutor } from '#ruche/projections';
 import type { SpaceEvent } from '#ruche/spaces';
 import { parisDay, startOfMonth } from '../calendar.js';
 import { countedFactOf, isContribution, type CountedField } from '../counted-events.js';
 import { departmentOfUai } from '../department.js';
 import { isEstablishmentEvent } from '../establishment.js';
 import { ANSWER_WINDOW_SECONDS } from '../figures.js';
-import { applyIndicatorBatch } from './indicators-batch.projection.js';
+import { applyIndicatorBatch, IndicatorFold } from './indicators-batch.projection.js';
 
 export type IndicatorTable =
   | 'ind_spaces'
@@ -80,6 +80,18 @@ export const ACADEMY_KEY = 'all';
  */
 export function mergeMonths(table: string, key: string): string {
   return `ON CONFLICT (${key}) DO UPDATE SET months = ${table}.months | excluded.months WHERE (${table}.months | excluded.months) <> ${table}.months`;
+}
+
+/** The upsert of counts into ind_space_days: counters summed, the last contribution moved forward. */
+export function addToDay(table: string): string {
+  return `ON CONFLICT (space_id, day) DO UPDATE SET
+       ${COUNTERS.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(', ')},
+       answered_topics = ${table}.answered_topics + excluded.answered_topics,
+       last_contribution_at = CASE
+         WHEN excluded.last_contribution_at IS NULL THEN ${table}.last_contribution_at
+         WHEN ${table}.last_contribution_at IS NULL OR excluded.last_contribution_at > ${table}.last_contribution_at
+           THEN excluded.last_contribution_at
+         ELSE ${table}.last_contribution_at END`;
 }
 
 /** ind_people_years keeps the months of a calendar year a person was active in as bits: January is 1, December 2048. */
@@ -255,6 +267,8 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
   applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
     return applyIndicatorBatch(events, tx, t, applyDirectoryEvent);
   },
+  /** A rebuild's replay: counters, people and topics of the whole log summed in memory, written once. */
+  replayFold: (maxRows = REPLAY_FOLD_MAX_ROWS) => new IndicatorFold(applyDirectoryEvent, maxRows),
 
   async apply(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
     const category = categoryOf(recorded.streamName);
@@ -375,14 +389,7 @@ async function upsertDay(
   await tx.execute(
     `INSERT INTO ${table} (space_id, day, ${COUNTERS.join(', ')}, answered_topics, last_contribution_at)
      VALUES ($1, $2, ${COUNTERS.map((_, i) => `$${i + 3}`).join(', ')}, $${COUNTERS.length + 3}, $${COUNTERS.length + 4})
-     ON CONFLICT (space_id, day) DO UPDATE SET
-       ${COUNTERS.map((c) => `${c} = ${table}.${c} + excluded.${c}`).join(', ')},
-       answered_topics = ${table}.answered_topics + excluded.answered_topics,
-       last_contribution_at = CASE
-         WHEN excluded.last_contribution_at IS NULL THEN ${table}.last_contribution_at
-         WHEN ${table}.last_contribution_at IS NULL OR excluded.last_contribution_at > ${table}.last_contribution_at
-           THEN excluded.last_contribution_at
-         ELSE ${table}.last_contribution_at END`,
+     ${addToDay(table)}`,
     [spaceId, day, ...values, counts.answered ?? 0, contributionAt],
   );
   const months = t.ind_space_months;

@@ -59,6 +59,22 @@ export function countingProjection<Table extends string>(projection: Projection<
           },
         }
       : {}),
+    // A rebuild's replay folds through the wrapped projection's fold: each batch logged as it comes.
+    ...(projection.replayFold
+      ? {
+          replayFold: (maxRows?: number) => {
+            const fold = projection.replayFold!(maxRows);
+            return {
+              async applyBatch(events, tx, physical) {
+                await fold.applyBatch(events, tx, own(physical));
+                const rows = events.map((event) => [projection.name, event.position]);
+                await insertRows(tx, `INSERT INTO ${physical[applyLog]} (projection, position)`, 2, rows, '');
+              },
+              finish: (tx, physical) => fold.finish(tx, own(physical)),
+            };
+          },
+        }
+      : {}),
   };
 }
 
