@@ -90,14 +90,20 @@ export class ForumTopicsFold implements ReplayFold<ForumTopicsTables> {
   private readonly dirty = new Set<TopicRow>();
   /** `${topicId}\n${tag}` → row: the first insert wins, as ON CONFLICT DO NOTHING. */
   private readonly tags = new Map<string, SqlValue[]>();
-  /** `${topicId}\n${userId}` → the last posts_seen written (an upsert overwrites). */
-  private readonly reads = new Map<string, SqlValue[]>();
+  /**
+   * Topic → reader → the last posts_seen written (an upsert overwrites): nested, with each
+   * reader's id kept once (`ids`), because a replay's fold holds a row per reader and topic
+   * (900,000 for a school year) and the garbage collector walks every object it holds.
+   */
+  private readonly reads = new Map<string, Map<string, number>>();
+  private readonly ids = new Map<string, string>();
+  private heldReads = 0;
 
   constructor(private readonly maxHeld = Number.POSITIVE_INFINITY) {}
 
   async applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
     await this.fold(events, tx, t);
-    if (this.topics.size + this.tags.size + this.reads.size > this.maxHeld) await this.finish(tx, t);
+    if (this.topics.size + this.tags.size + this.heldReads > this.maxHeld) await this.finish(tx, t);
   }
 
   /** Writes what it holds and forgets it: later batches read those topics back. */
@@ -115,13 +121,15 @@ export class ForumTopicsFold implements ReplayFold<ForumTopicsTables> {
       tx,
       `INSERT INTO ${t.forum_reads} (topic_id, user_id, posts_seen)`,
       3,
-      [...this.reads.values()],
+      [...this.reads].flatMap(([topicId, readers]) => [...readers].map(([userId, seen]) => [topicId, userId, seen])),
       keepSeen(t.forum_reads),
     );
     this.topics.clear();
     this.dirty.clear();
     this.tags.clear();
     this.reads.clear();
+    this.ids.clear();
+    this.heldReads = 0;
   }
 
   private async fold(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
@@ -140,7 +148,13 @@ export class ForumTopicsFold implements ReplayFold<ForumTopicsTables> {
 
     const markRead = (topic: TopicRow | undefined, userId: string): void => {
       // `INSERT … SELECT … FROM forum_topics WHERE id = $1` writes nothing for an unknown topic.
-      if (topic) reads.set(`${topic.id}\n${userId}`, [topic.id, userId, topic.post_count]);
+      if (!topic) return;
+      let readers = reads.get(topic.id);
+      if (!readers) reads.set(topic.id, (readers = new Map()));
+      let id = this.ids.get(userId);
+      if (id === undefined) this.ids.set(userId, (id = userId));
+      if (!readers.has(id)) this.heldReads++;
+      readers.set(id, topic.post_count);
     };
 
     for (const event of topicEvents) {

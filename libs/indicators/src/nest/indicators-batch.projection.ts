@@ -70,7 +70,14 @@ export async function applyIndicatorBatch(
  */
 export class IndicatorFold implements ReplayFold<IndicatorTable> {
   private readonly days = new Map<string, DayCounts>();
-  private readonly peopleDays = new Map<string, SqlValue[]>();
+  /**
+   * Who was active in a space on a day, by `${spaceId}|${day}|${kind}`, each person's id kept
+   * once (`ids`): a replay's fold holds ~900,000 of them for a school year, and the garbage
+   * collector walks every object it holds.
+   */
+  private readonly peopleDays = new Map<string, { spaceId: string; day: string; kind: string; users: Set<string> }>();
+  private readonly ids = new Map<string, string>();
+  private heldPeople = 0;
   private readonly peopleYears = new Map<string, { row: SqlValue[]; months: number }>();
   private readonly competences = new Map<string, { spaceId: string; code: string; delta: number }>();
   /** The topics the batches opened or answered, as they are now. */
@@ -84,7 +91,7 @@ export class IndicatorFold implements ReplayFold<IndicatorTable> {
   ) {}
 
   private held(): number {
-    return this.days.size + this.peopleDays.size + this.peopleYears.size + this.topics.size + this.delays.size + this.competences.size;
+    return this.days.size + this.heldPeople + this.peopleYears.size + this.topics.size + this.delays.size + this.competences.size;
   }
 
   private dayOf(spaceId: string, day: string): DayCounts {
@@ -131,7 +138,15 @@ export class IndicatorFold implements ReplayFold<IndicatorTable> {
       facts.push([event.position, fact.spaceId, day, fact.field, fact.userId, event.type, event.streamName, event.createdAt.toISOString(), fact.at]);
       if (contribution || fact.field === 'views') {
         const kind = contribution ? 'c' : 'v';
-        peopleDays.set(`${fact.spaceId}|${day}|${kind}|${fact.userId}`, [fact.spaceId, day, kind, fact.userId]);
+        const group = `${fact.spaceId}|${day}|${kind}`;
+        let people = peopleDays.get(group);
+        if (!people) peopleDays.set(group, (people = { spaceId: fact.spaceId, day, kind, users: new Set() }));
+        let userId = this.ids.get(fact.userId);
+        if (userId === undefined) this.ids.set(fact.userId, (userId = fact.userId));
+        if (!people.users.has(userId)) {
+          people.users.add(userId);
+          this.heldPeople++;
+        }
         const year = Number(day.slice(0, 4));
         const key = `${fact.spaceId}|${year}|${kind}|${fact.userId}`;
         const entry = peopleYears.get(key) ?? { row: [fact.spaceId, year, kind, fact.userId], months: 0 };
@@ -268,7 +283,7 @@ export class IndicatorFold implements ReplayFold<IndicatorTable> {
       tx,
       `INSERT INTO ${t.ind_people_days} (space_id, day, kind, user_id)`,
       4,
-      [...peopleDays.values()],
+      [...peopleDays.values()].flatMap(({ spaceId, day, kind, users }) => [...users].map((userId) => [spaceId, day, kind, userId])),
       'ON CONFLICT (space_id, day, kind, user_id) DO NOTHING',
     );
     // Only the person-years whose months changed reach the groups: a month already in a person's
@@ -294,7 +309,8 @@ export class IndicatorFold implements ReplayFold<IndicatorTable> {
       [...competences.values()].map((entry) => [entry.spaceId, entry.code, entry.delta]),
       `ON CONFLICT (space_id, code) DO UPDATE SET documents = ${t.ind_competences}.documents + excluded.documents`,
     );
-    for (const map of [competences, days, delays, peopleDays, peopleYears, topics]) map.clear();
+    for (const map of [competences, days, delays, peopleDays, peopleYears, topics, this.ids]) map.clear();
+    this.heldPeople = 0;
   }
 }
 
