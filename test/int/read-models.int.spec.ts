@@ -480,7 +480,7 @@ describe.each(backends)('read models under crashes and rebuilds (%s)', (label, m
         const fold = projection.replayFold!(maxRows);
         const [expected, actual] = await replayTwice(
           projection,
-          [500, 7, 1000, 64],
+          [300, 1000],
           async (page, tx, batched, folded) => {
             await projection.applyBatch!(page, tx, batched);
             await fold.applyBatch(page, tx, folded);
