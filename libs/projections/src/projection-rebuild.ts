@@ -432,13 +432,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     }
     // What the folds kept is written now: the index, copy and catch-up phases see whole tables.
     const finishFolds = async (tx: SqlExecutor, indices: readonly number[]): Promise<void> => {
-      for (const index of indices) {
-        try {
-          await folds[index]?.finish(tx, shadows[index]!);
-        } catch (error) {
-          throw new RebuildFailedError(names[index]!, position, error);
-        }
-      }
+      for (const index of indices) await finishFold(projections[index]!, folds[index], tx, shadows[index]!, position);
     };
     if (!staging) {
       // Side by side, each share's folds on its own connection at once.
@@ -625,6 +619,21 @@ async function recordedStatements(projection: Projection, tables: PhysicalTables
   };
   await projection.createQueryIndexes(recorder, tables);
   return statements;
+}
+
+/** Writes what a replay's fold kept (a replay thread's too); RebuildFailedError names the projection. */
+export async function finishFold(
+  projection: Projection,
+  fold: ReplayFold | undefined,
+  tx: SqlExecutor,
+  tables: Readonly<Record<string, string>>,
+  position: number,
+): Promise<void> {
+  try {
+    await fold?.finish(tx, tables);
+  } catch (error) {
+    throw new RebuildFailedError(projection.name, position, error);
+  }
 }
 
 /**

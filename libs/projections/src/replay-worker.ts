@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RecordedEvent } from '#ruche/eventstore';
-import { applyAll, RebuildFailedError } from './projection-rebuild.js';
+import { applyAll, finishFold, RebuildFailedError } from './projection-rebuild.js';
 import type { Projection } from './projection.js';
 import type { ReplayThreadData, ReplayThreadReply, ReplayThreadRequest } from './replay-threads.js';
 import { SqliteDatabase } from './sqlite/sqlite-database.js';
@@ -55,13 +55,7 @@ try {
       // What the folds kept, then the indexes only queries read, built here over every row: both
       // are copied in with the rows.
       await db.transaction(async (tx) => {
-        for (const { projection, tables, fold } of mine) {
-          try {
-            await fold?.finish(tx, tables);
-          } catch (error) {
-            throw new RebuildFailedError(projection.name, last, error);
-          }
-        }
+        for (const { projection, tables, fold } of mine) await finishFold(projection, fold, tx, tables, last);
         for (const { projection, tables } of mine) await projection.createQueryIndexes?.(tx, tables);
       });
       await db.closeStaged(true);
