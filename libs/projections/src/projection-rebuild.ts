@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { EventStore, RecordedEvent } from '#ruche/eventstore';
-import type { SqlDatabase, SqlExecutor, StagingArea } from './sql-database.js';
+import type { SqlDatabase, SqlDialect, SqlExecutor, StagingArea } from './sql-database.js';
 import { initializeProjection, loadCheckpoint } from './projection-checkpoints.js';
 import { liveTables, shadowTables, type PhysicalTables, type Projection, type ReplayFold } from './projection.js';
-import { ReplayThread, ReplayThreadError, replayThreadsAvailable, shareOut, type ReplayThreads } from './replay-threads.js';
+import { ReplayThread, ReplayThreadError, replayThreadsAvailable, shareOut, type ReplayClaim, type ReplayThreads } from './replay-threads.js';
 
 /**
  * Reading the log and posting each batch to the other replay threads, in replay weights
  * (Projection.replayWeight): 13 s of a school year on SQLite.
  */
-const READ_WEIGHT = 13;
+const READ_WEIGHT: Readonly<Record<SqlDialect, number>> = { sqlite: 13, postgres: 15 };
 
 /** Side by side on PostgreSQL: batches a connection's share may run ahead of the slowest one. */
 const PIPELINE = 3;
@@ -83,13 +83,15 @@ export interface RebuildContext {
   /** A rebuild silent for longer than this may be taken over (its process died). */
   staleAfterMs: number;
   /**
-   * Replays in a staging area on several threads (see ReplayThreads); ignored where the read
-   * store has no staging area that can be handed over (PostgreSQL), or for one projection.
+   * Replays on several threads (see ReplayThreads): in staging areas, one per thread, where the
+   * read store has them (SQLite); else on PostgreSQL, a thread per replay connection, each with
+   * its own (the count is then replayConnections'). Ignored for one projection, or with a count
+   * of 1.
    */
   replayThreads?: ReplayThreads;
   /**
    * Connections a replay without staging area applies each batch on, side by side, each to its
-   * share of the projections (PostgreSQL only; default 1).
+   * share of the projections, on a thread each with replayThreads (PostgreSQL only; default 1).
    */
   replayConnections?: number;
 }
@@ -221,8 +223,11 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
   let staged = false;
   /** Projections replayed by this thread into `staging`, by index (all of them without threads). */
   let here = projections.map((_, index) => index);
-  /** The other replay threads, each with its projections and its own staging area. */
-  let threads: { thread: ReplayThread; area: StagingArea; indices: number[]; ignored: ReadonlySet<string> }[] = [];
+  /**
+   * The other replay threads, each with its projections and its own staging area (SQLite) or
+   * connection to the read store (PostgreSQL).
+   */
+  let threads: { thread: ReplayThread; area?: StagingArea; indices: number[]; ignored: ReadonlySet<string> }[] = [];
   let parallelism = 1;
   let posted = 0;
   /** Side by side: each connection share's last transaction (see replayBatch). */
@@ -239,7 +244,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     threads = [];
     for (const { thread, area } of stopping) {
       await thread.terminate().catch(() => undefined);
-      await area.dispose().catch(() => undefined);
+      await area?.dispose().catch(() => undefined);
     }
   };
   try {
@@ -253,8 +258,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       staging = await db.openStaging(token, live);
       if (staging && threadsWanted && staging.handOver) {
         // This thread also reads the log and posts each batch.
-        const pinned = new Set(projections.flatMap((projection, index) => (threadsWanted.pinned?.includes(projection.name) ? [index] : [])));
-        const groups = shareOut(projections, threadsWanted.count, db.dialect, READ_WEIGHT, pinned);
+        const groups = shareOut(projections, threadsWanted.count, db.dialect, READ_WEIGHT[db.dialect], pinnedOf(threadsWanted, projections));
         here = groups[0]!;
         for (const indices of groups.slice(1)) {
           if (indices.length === 0) continue;
@@ -262,7 +266,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
           try {
             const file = await area.handOver!();
             const thread = await ReplayThread.start({
-              file,
+              target: { kind: 'staging', file },
               source: threadsWanted.source,
               projections: indices.map((index) => ({ name: names[index]!, version: projections[index]!.version, tables: shadows[index]! })),
             });
@@ -283,13 +287,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     }
     /** Records progress and checks the claim of every projection, or of `only` (indices). */
     const claimHeld = async (tx: SqlExecutor, last: number, only?: readonly number[]): Promise<void> => {
-      const subset = only ? ` AND name IN (${only.map((_, i) => `$${i + 5}`).join(', ')})` : '';
-      const owned = await tx.execute(
-        `UPDATE projection_checkpoints SET rebuild_position = $1, rebuild_head = $2, rebuild_heartbeat = $3
-         WHERE rebuild_owner = $4${subset}`,
-        [last, head, now(), token, ...(only ?? []).map((index) => names[index]!)],
-      );
-      if (owned.rowCount !== (only ?? projections).length) throw new RebuildAbortedError(label, 'another rebuild took over');
+      await recordClaims(tx, token, only ? only.map((index) => names[index]!) : names, { last, head, at: now() }, label);
     };
 
     // Without a staging area, on a read store whose transactions run side by side (PostgreSQL),
@@ -297,8 +295,30 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     // projections, in a transaction that also checks their claims: one connection leaves both
     // this process and the server waiting on the other about half of the time.
     const connections = Math.min(context.replayConnections ?? 1, projections.length);
-    const sideBySide = db.dialect === 'postgres' && connections > 1 ? shareOut(projections, connections, db.dialect).filter((group) => group.length > 0) : undefined;
+    const connectionShares = (): number[][] | undefined =>
+      db.dialect === 'postgres' && connections > 1 ? shareOut(projections, connections, db.dialect).filter((group) => group.length > 0) : undefined;
+    let sideBySide = connectionShares();
     if (sideBySide) parallelism = sideBySide.length;
+    // On PostgreSQL with replay threads, each of the `connections` shares replays on a thread of
+    // its own: this one reads the log and applies its share (the projections pinned to it) on its
+    // connection; each other thread has a connection of its own. Side by side on one thread,
+    // every share's JavaScript (the projections' code, building statements, the driver, GC) ran
+    // on one core, the bottleneck: a school year's rebuild took 241 s there, 195 s on 3 threads.
+    const connection = !staging && threadsWanted && connections > 1 && db.replayConnection ? db.replayConnection() : undefined;
+    if (connection && threadsWanted) {
+      const groups = shareOut(projections, connections, db.dialect, READ_WEIGHT[db.dialect], pinnedOf(threadsWanted, projections));
+      sideBySide = groups[0]!.length > 0 ? [groups[0]!] : [];
+      for (const indices of groups.slice(1)) {
+        if (indices.length === 0) continue;
+        const thread = await ReplayThread.start({
+          target: { kind: 'connection', connection, token },
+          source: threadsWanted.source,
+          projections: indices.map((index) => ({ name: names[index]!, version: projections[index]!.version, tables: shadows[index]! })),
+        });
+        threads.push({ thread, indices, ignored: ignoredByAll(indices.map((index) => projections[index]!)) });
+      }
+      parallelism = sideBySide.length + threads.length;
+    }
 
     const analyzeShadows = async (): Promise<void> => {
       for (const tables of shadows) for (const table of Object.values(tables)) await db.execute(`ANALYZE ${table}`);
@@ -349,13 +369,18 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       const target = staging?.db ?? db;
       // Posted first, so that the other threads apply the batch while this one does.
       // Each thread is posted the events one of its projections reads (see Projection.ignores).
-      const elsewhere = staging
-        ? threads.map(({ thread, ignored }) => {
-            const events = ignored.size === 0 ? batch : batch.filter((event) => !ignored.has(event.type));
-            posted += events.length;
-            return thread.apply(events).then(() => undefined, (error: unknown) => error);
-          })
-        : [];
+      // On a connection of its own, a thread records the progress on its claims.
+      const elsewhere = threads.map(({ thread, ignored }) => {
+        const events = ignored.size === 0 ? batch : batch.filter((event) => !ignored.has(event.type));
+        posted += events.length;
+        return thread.apply(events, staging ? undefined : { last, head, at: now() }).then(() => undefined, (error: unknown) => error);
+      });
+      /** Whether every other thread applied the batch; the first failure otherwise. */
+      const threadsDone = (): Promise<void> =>
+        Promise.all(elsewhere).then((outcomes) => {
+          const failed = outcomes.find((outcome) => outcome !== undefined);
+          if (failed !== undefined) throw threadFailure(failed, batch[0]!.position, label);
+        });
       if (elsewhere.length > 0 || (!staging && sideBySide)) {
         // Read now: the other threads, or the server, work meanwhile.
         const next = store.readAll({ fromPosition: last, maxCount });
@@ -375,7 +400,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
           tails[share] = run;
           return run;
         });
-        const done = Promise.all(runs).then(() => undefined);
+        const done = Promise.all([...runs, threadsDone()]).then(() => undefined);
         done.catch(() => undefined); // awaited by settleOldest, or given up when the replay stops
         inFlight.push({ last, count: batch.length, done });
         read = last;
@@ -385,10 +410,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       if (staging && elsewhere.length > 0) {
         // The other threads go on to the next batches without this one waiting for them (up to
         // THREAD_PIPELINE batches ahead): a barrier at each batch left the faster side idle.
-        const done = Promise.all(elsewhere).then((outcomes) => {
-          const failed = outcomes.find((outcome) => outcome !== undefined);
-          if (failed !== undefined) throw threadFailure(failed, batch[0]!.position);
-        });
+        const done = threadsDone();
         done.catch(() => undefined); // awaited by settleOldest, or given up when the replay stops
         try {
           await staging.db.transaction(async (tx) => {
@@ -412,8 +434,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
           if (!staging) await claimHeld(tx, last);
         }, { durable: false });
       } finally {
-        const failed = (await Promise.all(elsewhere)).find((outcome) => outcome !== undefined);
-        if (failed !== undefined) throw threadFailure(failed, batch[0]!.position);
+        await threadsDone();
       }
       if (staging) await db.transaction((tx) => claimHeld(tx, last), { durable: false });
       read = last;
@@ -435,18 +456,30 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       for (const index of indices) await finishFold(projections[index]!, folds[index], tx, shadows[index]!, position);
     };
     if (!staging) {
-      // Side by side, each share's folds on its own connection at once.
-      const finished = await Promise.allSettled(
-        (sideBySide ?? [[...projections.keys()]]).map((group) =>
-          db.transaction(async (tx) => {
-            await finishFolds(tx, group);
-            await claimHeld(tx, position, sideBySide ? group : undefined);
-          }, { durable: false }),
+      // Each fold on a connection of its own at once (a school year's forum topics and
+      // indicators: 13–14 s each on PostgreSQL), the other threads' too.
+      const finished = await Promise.allSettled([
+        ...(sideBySide ?? [[...projections.keys()]]).flatMap((group) =>
+          group
+            .filter((index) => folds[index])
+            .map((index) =>
+              db.transaction(async (tx) => {
+                await finishFolds(tx, [index]);
+                await claimHeld(tx, position, [index]);
+              }, { durable: false }),
+            ),
         ),
-      );
+        ...threads.map(({ thread }) => thread.finish({ last: position, head, at: now() }).catch((error: unknown) => Promise.reject(threadFailure(error, position, label)))),
+      ]);
       const failed = finished.find((outcome) => outcome.status === 'rejected');
       if (failed) throw failed.reason;
       folds = [];
+      if (threads.length > 0) {
+        // What is left (catching up, the swaps) is short: on this thread's connections.
+        await stopThreads();
+        sideBySide = connectionShares();
+        tails = (sideBySide ?? []).map(() => Promise.resolve());
+      }
     }
 
     if (staging) {
@@ -454,7 +487,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       // copied in with the rows (copyInto): no index is built on the read store's file.
       const area = staging;
       report({ phase: 'index', position, head });
-      const finishing = threads.map(({ thread }) => thread.finish().catch((error: unknown) => threadFailure(error, position)));
+      const finishing = threads.map(({ thread }) => thread.finish().catch((error: unknown) => threadFailure(error, position, label)));
       await area.db.transaction(async (tx) => {
         await finishFolds(tx, here);
         for (const index of here) await projections[index]!.createQueryIndexes?.(tx, shadows[index]!);
@@ -476,7 +509,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       for (const [n, { area: theirs, indices }] of threads.entries()) {
         const failed = await finishing[n];
         if (failed) throw failed;
-        await copy(theirs, indices);
+        await copy(theirs!, indices);
       }
       await stopThreads();
       staging = undefined;
@@ -487,39 +520,41 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     // Indexes only queries use are built now, over every row at once, rather than grown one
     // row at a time by the replay: each statement in its own transaction, the claim checked.
     // After a staged replay they came with the copy.
-    if (!staged) {
-      report({ phase: 'index', position, head });
-      for (let index = 0; index < projections.length; index++) {
+    // On PostgreSQL, each projection's tables are then vacuumed and analyzed: statistics of every
+    // replayed row (the last ones, taken as the tables grew at 4^n events, saw as little as a
+    // quarter of them, and the months after were unknown to the planner: a space's daily series
+    // read a whole index range by day, 36 ms p95 against 7), and without dead row versions (the
+    // replay's updates leave twice the live rows for the indicators' counters, which every query
+    // scanned; without a visibility map no index-only scan is planned, whether autovacuum comes
+    // by later or not: the académie query of 200 establishments, p95 68 -> 38 ms). Each table
+    // after a heartbeat: a larger académie's could outlast the claim's staleness (60 s) without.
+    // Several projections at once, each on a connection (PostgreSQL's statements, one core each:
+    // 20 s one after the other for a school year).
+    const finishTables = async (index: number): Promise<void> => {
+      if (!staged) {
         for (const statement of await recordedStatements(projections[index]!, shadows[index]!)) {
           await db.transaction(async (tx) => {
             checkAbort();
-            await claimHeld(tx, position);
+            // This projection's claim only: its row stays locked while the index builds.
+            await claimHeld(tx, position, [index]);
             await tx.execute(statement);
           }, { durable: false });
         }
       }
-    }
-
-    if (db.dialect === 'postgres') {
-      // Statistics of every replayed row: the last ones, taken as the tables grew (at 4^n
-      // events), saw as little as a quarter of them, and the months after were unknown to the
-      // planner (a space's daily series read a whole index range by day: 36 ms p95 against 7).
-      // Vacuumed as well: the replay's updates leave dead row versions (twice the live rows for
-      // the indicators' counters) that every query scanned, and without a visibility map no
-      // index-only scan is planned, whether autovacuum comes by later or not (the académie query
-      // of 200 establishments: p95 68 -> 38 ms). About 6 s for a school year, in a rebuild of 130.
-      // Each table after a heartbeat: a school year's tables take ~10 s in all, a larger
-      // académie's could outlast the claim's staleness (60 s) without one.
-      for (const tables of shadows) {
-        for (const table of Object.values(tables)) {
-          await db.transaction(async (tx) => {
-            checkAbort();
-            await claimHeld(tx, position);
-          }, { durable: false });
-          await db.execute(`VACUUM (ANALYZE) ${table}`);
-        }
+      if (db.dialect !== 'postgres') return;
+      for (const table of Object.values(shadows[index]!)) {
+        await db.transaction(async (tx) => {
+          checkAbort();
+          await claimHeld(tx, position, [index]);
+        }, { durable: false });
+        await db.execute(`VACUUM (ANALYZE) ${table}`);
       }
-    }
+    };
+    if (!staged) report({ phase: 'index', position, head });
+    await allLimited(
+      projections.map((_, index) => () => finishTables(index)),
+      db.dialect === 'postgres' ? Math.max(1, connections) : 1,
+    );
 
     // Catch up with the live checkpoints outside the swaps, to keep their transactions short.
     for (let round = 0; round < 3; round++) {
@@ -550,9 +585,10 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     report({ phase: 'done', position: Math.max(...swapped.map((r) => r.position)), head: Math.max(head, ...swapped.map((r) => r.position)) });
     return swapped;
   } catch (error) {
-    // No share's transaction may still run when the shadow tables are released.
+    // No share's transaction may still run when the shadow tables are released (nor a thread's).
     replayStopped = true;
     await Promise.allSettled(tails);
+    await stopThreads();
     for (let index = swapped.length; index < projections.length; index++) {
       await release(one(projections[index]!), token, shadows[index]!).catch(() => undefined);
     }
@@ -563,6 +599,32 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
   }
 }
 
+/**
+ * Runs `tasks`, at most `limit` at a time, each started when one before ends; rejects with the
+ * first failure once every task started has ended (none is left running).
+ */
+async function allLimited(tasks: readonly (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async (): Promise<void> => {
+    while (next < tasks.length && !failure) {
+      const task = tasks[next++]!;
+      try {
+        await task();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, lane));
+  if (failure) throw failure.error;
+}
+
+/** The projections (indices) that replay on the thread reading the log (ReplayThreads.pinned). */
+function pinnedOf(threads: ReplayThreads, projections: readonly Projection[]): ReadonlySet<number> {
+  return new Set(projections.flatMap((projection, index) => (threads.pinned?.includes(projection.name) ? [index] : [])));
+}
+
 /** The event types every one of `projections` ignores: none of them needs to be given those. */
 export function ignoredByAll(projections: readonly Projection[]): ReadonlySet<string> {
   const [first, ...others] = projections;
@@ -570,10 +632,11 @@ export function ignoredByAll(projections: readonly Projection[]): ReadonlySet<st
 }
 
 /** A replay thread's failure as the rebuild reports it: a projection's apply names it. */
-function threadFailure(error: unknown, position: number): Error {
+function threadFailure(error: unknown, position: number, label: string): Error {
   if (error instanceof ReplayThreadError && error.projection !== undefined) {
     return new RebuildFailedError(error.projection, error.position ?? position, new Error(error.message));
   }
+  if (error instanceof ReplayThreadError && error.claimLost) return new RebuildAbortedError(label, 'another rebuild took over');
   return error instanceof Error ? error : new Error(String(error));
 }
 
@@ -619,6 +682,19 @@ async function recordedStatements(projection: Projection, tables: PhysicalTables
   };
   await projection.createQueryIndexes(recorder, tables);
   return statements;
+}
+
+/**
+ * Records a rebuild's progress and heartbeat on the claims of `names` (all of the rebuild's, or a
+ * share's) and checks that `token` still owns each; RebuildAbortedError otherwise.
+ */
+export async function recordClaims(tx: SqlExecutor, token: string, names: readonly string[], claim: ReplayClaim, label = names.join(', ')): Promise<void> {
+  const owned = await tx.execute(
+    `UPDATE projection_checkpoints SET rebuild_position = $1, rebuild_head = $2, rebuild_heartbeat = $3
+     WHERE rebuild_owner = $4 AND name IN (${names.map((_, i) => `$${i + 5}`).join(', ')})`,
+    [claim.last, claim.head, claim.at, token, ...names],
+  );
+  if (owned.rowCount !== names.length) throw new RebuildAbortedError(label, 'another rebuild took over');
 }
 
 /** Writes what a replay's fold kept (a replay thread's too); RebuildFailedError names the projection. */

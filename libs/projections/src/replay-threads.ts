@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RecordedEvent } from '#ruche/eventstore';
 import type { PhysicalTables, Projection } from './projection.js';
-import type { SqlDialect } from './sql-database.js';
+import type { ReplayConnection, SqlDialect } from './sql-database.js';
 
 /**
  * Where a replay thread finds the projections it replays: a compiled module (file URL) whose
@@ -17,10 +17,12 @@ export interface ProjectionSource {
 }
 
 /**
- * A rebuild replaying in a staging area may share its projections out between this thread and
- * `count - 1` worker threads, each with a staging file of its own: on SQLite the replay is CPU
- * bound on one core (B-tree inserts, JSON, the projections' own code), and a machine has more.
- * The batches are read once, by this thread, and posted to the others.
+ * A rebuild may share its projections out between this thread and worker threads: on SQLite
+ * `count - 1` of them, each with a staging file of its own (the replay is CPU bound on one core:
+ * B-tree inserts, JSON, the projections' own code, and a machine has more); on PostgreSQL one per
+ * replay connection but this thread's, each with a connection of its own (the projections' code
+ * and the driver of every connection on one core were the bottleneck). The batches are read
+ * once, by this thread, and posted to the others.
  */
 export interface ReplayThreads {
   /** Threads in all, this one included; 1 replays here only. */
@@ -34,27 +36,51 @@ export interface ReplayThreads {
   pinned?: readonly string[];
 }
 
+/**
+ * Where a replay thread writes: a staging file its rebuild handed over (SQLite), or the read
+ * store itself over a connection of its own (PostgreSQL: the shadow tables, which exist already),
+ * each transaction also recording the rebuild's progress on its projections' claims (`token`).
+ */
+export type ReplayThreadTarget =
+  | { kind: 'staging'; file: string }
+  | { kind: 'connection'; connection: ReplayConnection; token: string };
+
 /** What a replay thread is given (workerData). */
 export interface ReplayThreadData {
-  file: string;
+  target: ReplayThreadTarget;
   source: ProjectionSource;
   projections: { name: string; version: number; tables: PhysicalTables }[];
 }
 
-export type ReplayThreadRequest = { kind: 'batch'; events: readonly RecordedEvent[] } | { kind: 'finish' };
+/** The rebuild's progress a batch records with its claims (connection targets only). */
+export interface ReplayClaim {
+  /** Position of the batch's last event. */
+  last: number;
+  head: number;
+  /** The heartbeat (ISO-8601). */
+  at: string;
+}
+
+export type ReplayThreadRequest =
+  | { kind: 'batch'; events: readonly RecordedEvent[]; claim?: ReplayClaim }
+  | { kind: 'finish'; claim?: ReplayClaim };
 
 export type ReplayThreadReply =
   | { kind: 'ready' }
   | { kind: 'applied' }
   | { kind: 'finished' }
-  | { kind: 'failed'; message: string; projection?: string; position?: number };
+  | { kind: 'failed'; message: string; projection?: string; position?: number; claimLost?: boolean };
 
-/** A replay thread failed: `projection` and `position` say where, when it knows. */
+/**
+ * A replay thread failed: `projection` and `position` say where, when it knows; `claimLost`, when
+ * another rebuild took its projections over.
+ */
 export class ReplayThreadError extends Error {
   constructor(
     message: string,
     readonly projection?: string,
     readonly position?: number,
+    readonly claimLost = false,
   ) {
     super(message);
     this.name = 'ReplayThreadError';
@@ -116,7 +142,7 @@ export class ReplayThread {
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (reply: ReplayThreadReply) => {
-      if (reply.kind === 'failed') return this.fail(new ReplayThreadError(reply.message, reply.projection, reply.position));
+      if (reply.kind === 'failed') return this.fail(new ReplayThreadError(reply.message, reply.projection, reply.position, reply.claimLost));
       const waiting = this.waiting.shift();
       if (waiting && reply.kind === waiting.expect) waiting.resolve();
       else {
@@ -140,14 +166,21 @@ export class ReplayThread {
     return thread;
   }
 
-  /** Applies a batch to the thread's projections, in its staging file, after those posted before. */
-  apply(events: readonly RecordedEvent[]): Promise<void> {
-    return this.request('applied', { kind: 'batch', events });
+  /**
+   * Applies a batch to the thread's projections, after those posted before: in its staging file,
+   * or on its connection with `claim` recorded (a connection target).
+   */
+  apply(events: readonly RecordedEvent[], claim?: ReplayClaim): Promise<void> {
+    return this.request('applied', claim ? { kind: 'batch', events, claim } : { kind: 'batch', events });
   }
 
-  /** Builds the query indexes, commits and closes the thread's staging file (copyInto can then attach it), after every batch posted. */
-  finish(): Promise<void> {
-    return this.request('finished', { kind: 'finish' });
+  /**
+   * After every batch posted, writes what the folds kept; then, in a staging file, builds the
+   * query indexes, commits and closes it (copyInto can then attach it); on a connection, records
+   * `claim` and closes it.
+   */
+  finish(claim?: ReplayClaim): Promise<void> {
+    return this.request('finished', claim ? { kind: 'finish', claim } : { kind: 'finish' });
   }
 
   async terminate(): Promise<void> {

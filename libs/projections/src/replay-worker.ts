@@ -1,15 +1,24 @@
 /**
  * A replay thread of a rebuild (see replay-threads.ts): it builds the projections it was given
- * from their source module, opens the staging file its rebuild handed over, creates their
- * tables there, and applies each batch the rebuild posts; told to finish, it builds their query
- * indexes, commits and closes the file. It reads nothing from the log and writes nothing to the
- * read store: the rebuild keeps the claim, the progress and the copy.
+ * from their source module and applies each batch the rebuild posts, in order, where its target
+ * says:
+ * - a staging file its rebuild handed over (SQLite): it creates their tables there; told to
+ *   finish, it writes what the folds kept, builds their query indexes, commits and closes the
+ *   file. It writes nothing to the read store: the rebuild keeps the claim, the progress and the
+ *   copy.
+ * - a connection of its own to the read store (PostgreSQL): the shadow tables exist; each batch's
+ *   transaction also records the rebuild's progress on this thread's claims, and fails when
+ *   another rebuild took them over. Told to finish, it writes what the folds kept, with the
+ *   claims, and closes the connection; the rebuild builds the query indexes.
+ * It reads nothing from the log.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RecordedEvent } from '#ruche/eventstore';
-import { applyAll, finishFold, RebuildFailedError } from './projection-rebuild.js';
+import { PostgresDatabase } from './postgres/postgres-database.js';
+import { applyAll, finishFold, RebuildAbortedError, RebuildFailedError, recordClaims } from './projection-rebuild.js';
 import type { Projection } from './projection.js';
-import type { ReplayThreadData, ReplayThreadReply, ReplayThreadRequest } from './replay-threads.js';
+import type { ReplayClaim, ReplayThreadData, ReplayThreadReply, ReplayThreadRequest } from './replay-threads.js';
+import type { SqlDatabase, SqlExecutor } from './sql-database.js';
 import { SqliteDatabase } from './sqlite/sqlite-database.js';
 
 const port = parentPort;
@@ -23,6 +32,7 @@ const failure = (error: unknown): ReplayThreadReply => {
     const cause = error.cause as Error | undefined;
     return { kind: 'failed', message: cause?.message ?? String(cause), projection: error.projection, position: error.position };
   }
+  if (error instanceof RebuildAbortedError) return { kind: 'failed', message: error.message, claimLost: true };
   return { kind: 'failed', message: (error as Error)?.message ?? String(error) };
 };
 
@@ -38,10 +48,24 @@ try {
     // This thread's share of the replay from 0 (see Projection.replayFold).
     return { projection, tables, fold: projection.replayFold?.() };
   });
-  const db = SqliteDatabase.openStagingFile(data.file);
-  await db.transaction(async (tx) => {
-    for (const { projection, tables } of mine) await projection.createTables(tx, tables);
-  });
+  const target = data.target;
+  const staged = target.kind === 'staging';
+  // One connection: this thread's batches run one after the other.
+  const db: SqlDatabase = staged
+    ? SqliteDatabase.openStagingFile(target.file)
+    : await PostgresDatabase.open({ connectionString: target.connection.connectionString, schema: target.connection.schema, max: 1 });
+  const names = mine.map(({ projection }) => projection.name);
+  /** On a connection, the claims go with each transaction: a batch of a rebuild taken over is rolled back. */
+  const claimed = async (tx: SqlExecutor, claim: ReplayClaim | undefined): Promise<void> => {
+    if (target.kind !== 'connection') return;
+    if (!claim) throw new Error('A replay thread on a connection needs the claim with each request');
+    await recordClaims(tx, target.token, names, claim);
+  };
+  if (staged) {
+    await db.transaction(async (tx) => {
+      for (const { projection, tables } of mine) await projection.createTables(tx, tables);
+    });
+  }
 
   // The rebuild may post the next batches before this one is applied: one at a time, in order,
   // and nothing more once one has failed.
@@ -52,13 +76,15 @@ try {
   const handle = async (request: ReplayThreadRequest): Promise<void> => {
     if (failed) return;
     if (request.kind === 'finish') {
-      // What the folds kept, then the indexes only queries read, built here over every row: both
-      // are copied in with the rows.
+      // What the folds kept; in a staging file, the indexes only queries read too, built here
+      // over every row: both are copied in with the rows.
       await db.transaction(async (tx) => {
         for (const { projection, tables, fold } of mine) await finishFold(projection, fold, tx, tables, last);
-        for (const { projection, tables } of mine) await projection.createQueryIndexes?.(tx, tables);
-      });
-      await db.closeStaged(true);
+        if (staged) for (const { projection, tables } of mine) await projection.createQueryIndexes?.(tx, tables);
+        await claimed(tx, request.claim);
+      }, { durable: false });
+      if (db instanceof SqliteDatabase) await db.closeStaged(true);
+      else await db.close();
       say({ kind: 'finished' });
       return;
     }
@@ -66,7 +92,8 @@ try {
     last = batch[batch.length - 1]?.position ?? last;
     await db.transaction(async (tx) => {
       for (const { projection, tables, fold } of mine) await applyAll(projection, batch, tx, tables, fold);
-    });
+      await claimed(tx, request.claim);
+    }, { durable: false });
     say({ kind: 'applied' });
   };
   port.on('message', (request: ReplayThreadRequest) => {

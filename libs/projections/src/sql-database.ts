@@ -74,6 +74,12 @@ export interface SqlDatabase extends SqlExecutor {
    * `live`: ids of the other rebuilds still running; what dead ones left behind is cleaned up.
    */
   openStaging?(id: string, live?: readonly string[]): Promise<StagingArea | undefined>;
+  /**
+   * Optional: how a rebuild's replay thread opens a connection of its own to this database, to
+   * replay its share of the projections into their shadow tables (PostgreSQL; SQLite's replay
+   * threads write staging files instead).
+   */
+  replayConnection?(): ReplayConnection;
   close(): Promise<void>;
 }
 
@@ -118,6 +124,13 @@ export interface TransactionOptions {
    * the events again), a rebuild's shadow tables. Default true.
    */
   durable?: boolean;
+}
+
+/** How another thread connects to the same read store (see SqlDatabase.replayConnection). */
+export interface ReplayConnection {
+  dialect: 'postgres';
+  connectionString: string;
+  schema: string;
 }
 
 /** Lower-case snake_case identifier, safe to splice into SQL without quoting. */

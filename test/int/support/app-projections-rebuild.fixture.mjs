@@ -3,6 +3,7 @@
 // replay on worker threads (SQLite) or side-by-side connections (PostgreSQL): REPLAY_PARALLELISM
 // of them (default 2).
 // Prints "rebuilt <results as JSON>", or "failed <error name> <projection> <message>".
+// With replay threads on SQLite (staging files) and PostgreSQL (a connection each).
 // Argument: JSON target { kind: 'sqlite', filename } | { kind: 'postgres', connectionString, schema }.
 // It imports the compiled libraries (dist/): run `npm run build` first.
 import { ProjectionRunner } from '#ruche/projections';
@@ -28,12 +29,26 @@ const runner = new ProjectionRunner({
   rebuildConnections: parallelism,
   logger: { log: () => undefined, warn: (m) => console.error(m), error: (m) => console.error(m) },
 });
+// STEAL_PROJECTION / STEAL_AT: once the replay has passed that position, another rebuild (a
+// made-up owner, "thief") takes that projection's claim over; the failure line then says in
+// which phase the rebuild stopped.
+const steal = process.env.STEAL_PROJECTION;
+const stealAt = Number(process.env.STEAL_AT ?? Number.POSITIVE_INFINITY);
+let stolen;
+/** The phase the rebuild last reported: where a rebuild that lost a claim stopped. */
+let phase;
+const onProgress = (progress) => {
+  phase = progress.phase;
+  if (!steal || stolen || progress.position < stealAt) return;
+  stolen = db.execute(`UPDATE projection_checkpoints SET rebuild_owner = 'thief' WHERE name = $1`, [steal]);
+};
 try {
-  const results = await runner.rebuildMany();
+  const results = await runner.rebuildMany(undefined, { onProgress });
   process.stdout.write(`rebuilt ${JSON.stringify(results)}\n`);
 } catch (error) {
-  process.stdout.write(`failed ${error.name} ${error.projection ?? '-'} ${error.message}\n`);
+  process.stdout.write(`failed ${error.name} ${error.projection ?? '-'} ${error.message}${steal ? ` (during ${phase})` : ''}\n`);
 } finally {
+  await stolen;
   await db.close();
   await store.close();
 }

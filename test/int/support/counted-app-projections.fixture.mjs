@@ -23,6 +23,13 @@ function failingAt(projection) {
     createQueryIndexes: projection.createQueryIndexes?.bind(projection),
     apply: async (event, tx, tables) => (check([event]), projection.apply(event, tx, tables)),
     applyBatch: projection.applyBatch && (async (events, tx, tables) => (check(events), projection.applyBatch(events, tx, tables))),
+    // A rebuild's replay goes through the fold where there is one.
+    replayFold:
+      projection.replayFold &&
+      ((maxRows) => {
+        const fold = projection.replayFold(maxRows);
+        return fold && { applyBatch: async (events, tx, tables) => (check(events), fold.applyBatch(events, tx, tables)), finish: fold.finish.bind(fold) };
+      }),
   };
 }
 

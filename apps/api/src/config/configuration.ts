@@ -28,8 +28,9 @@ export interface RucheConfig {
    */
   sqliteReadFile: string;
   /**
-   * Threads a rebuild replays on (REBUILD_THREADS, 1–8; default the machine's cores, at most 4),
-   * where the read store allows it (SQLite).
+   * Threads a rebuild replays on (REBUILD_THREADS, 1–8; default the machine's cores, at most 4)
+   * with SQLite read models; with PostgreSQL, more than 1 puts each of the rebuild's connections
+   * on a thread of its own.
    */
   rebuildThreads: number;
   /** The origin browsers use (no trailing slash). */

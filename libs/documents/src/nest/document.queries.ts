@@ -6,7 +6,7 @@ import type { SqlDatabase, SqlValue } from '#ruche/projections';
 import { decodeCursor, DEFAULT_PAGE_SIZE, READ_DB, toPage, type Page } from '#ruche/platform';
 import { SpaceAccess } from '#ruche/spaces/nest';
 import { diffRevisions, type RevisionDiff } from '../document.diff.js';
-import { splitCompetences } from './documents.projection.js';
+import { splitCompetences, type DocumentRow as DocumentsTableRow } from './documents.projection.js';
 
 export interface CompetenceView {
   code: PixCompetenceCode;
@@ -91,18 +91,10 @@ export class DiffRevisionsQuery extends Query<RevisionDiff> {
   }
 }
 
-interface DocumentRow {
-  id: string;
-  space_id: string;
-  title: string;
-  excerpt: string;
-  competences: string;
-  revision: number;
-  created_by: string;
-  created_at: string;
-  updated_at: string;
-  views: number;
-}
+type DocumentRow = Pick<
+  DocumentsTableRow,
+  'id' | 'space_id' | 'title' | 'excerpt' | 'competences' | 'revision' | 'created_by' | 'created_at' | 'updated_at' | 'views'
+>;
 
 const competenceViews = (column: string): CompetenceView[] =>
   splitCompetences(column)

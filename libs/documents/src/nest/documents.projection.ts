@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '#ruche/eventstore';
-import { chunks, type PhysicalTables, type Projection, type SqlExecutor } from '#ruche/projections';
+import { chunks, insertRows, placeholders, selectIn, type PhysicalTables, type Projection, type SqlExecutor, type SqlValue } from '#ruche/projections';
 import { markdownExcerpt } from '#ruche/markdown';
-import { isDocumentEvent } from '../document.js';
+import { isDocumentEvent, type DocumentEvent } from '../document.js';
 
 export type DocumentsTables = 'documents' | 'document_competences' | 'document_revisions' | 'document_contributors';
 
@@ -14,6 +14,40 @@ export const DOCUMENT_EXCERPT_CHARS = 240;
 const excerptOf = (body: string): string => markdownExcerpt(body, DOCUMENT_EXCERPT_CHARS);
 
 const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+/** A row of `documents` (applyBatch holds them; the queries read some of its columns). */
+export interface DocumentRow {
+  id: string;
+  space_id: string;
+  title: string;
+  title_lower: string;
+  body: string;
+  excerpt: string;
+  competences: string;
+  revision: number;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+  views: number;
+  position: number;
+}
+const DOCUMENT_COLUMNS: readonly (keyof DocumentRow)[] = [
+  'id',
+  'space_id',
+  'title',
+  'title_lower',
+  'body',
+  'excerpt',
+  'competences',
+  'revision',
+  'created_by',
+  'created_at',
+  'updated_at',
+  'views',
+  'position',
+];
+/** What events change once a document exists. */
+const MUTABLE_COLUMNS: readonly (keyof DocumentRow)[] = ['title', 'title_lower', 'body', 'excerpt', 'competences', 'revision', 'updated_at', 'views', 'position'];
 
 /**
  * The fiches PIX of every space: the current revision of each (the document screen and the
@@ -81,31 +115,130 @@ export const documentsProjection: Projection<DocumentsTables> = {
     );
   },
   /**
-   * Consultations, most of a year's document events, are summed per document and written once per
-   * batch; every other event is applied in order by `apply`. Only a creation could see a view
-   * counter move (from nothing to 0), so pending views are written before each one.
+   * The batch's document events applied in memory, then written with a few multi-row statements:
+   * the documents it touched (read once, upserted once), their competences, revisions and
+   * contributors. The same tables as `apply` one event at a time (a test holds them equal). One
+   * to eight statements per event on PostgreSQL made documents the slowest share of a rebuild
+   * replayed side by side.
    */
   async applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<DocumentsTables>): Promise<void> {
-    let views = new Map<string, number>();
-    // A statement per chunk of documents, not per document: a school year's 78,000 counters were
-    // a quarter of a PostgreSQL rebuild's statements.
-    const flush = async (): Promise<void> => {
-      for (const chunk of chunks([...views], 2)) {
-        const cases = chunk.map((_, i) => `WHEN $${2 * i + 1} THEN CAST($${2 * i + 2} AS BIGINT)`).join(' ');
-        const ids = chunk.map((_, i) => `$${2 * i + 1}`).join(', ');
-        await tx.execute(`UPDATE ${t.documents} SET views = views + CASE id ${cases} END WHERE id IN (${ids})`, chunk.flat());
+    const documentEvents = events.filter((event): event is RecordedEvent & DocumentEvent => isDocumentEvent(event));
+    if (documentEvents.length === 0) return;
+    const documents = new Map<string, DocumentRow>();
+    const loaded = await selectIn<DocumentRow>(
+      tx,
+      `SELECT ${DOCUMENT_COLUMNS.join(', ')} FROM ${t.documents}`,
+      'id',
+      documentEvents.map((event) => event.data.documentId),
+    );
+    for (const row of loaded) documents.set(row.id, { ...row, revision: Number(row.revision), views: Number(row.views), position: Number(row.position) });
+    const changed = new Set<DocumentRow>();
+    /** Each re-tagged document's last competences, with the space its rows carry. */
+    const tagged = new Map<string, { spaceId: string; codes: readonly string[] }>();
+    /** `${documentId}\n${revision}`: the first insert wins, as ON CONFLICT DO NOTHING. */
+    const revisions = new Map<string, SqlValue[]>();
+    const contributors = new Map<string, { documentId: string; userId: string; firstAt: string; revisions: number }>();
+
+    for (const event of documentEvents) {
+      const { documentId, spaceId, at, by } = event.data;
+      const document = documents.get(documentId);
+      const addRevision = (revision: number, body: string, summary: string | null, restoredFrom: number | null): void => {
+        const key = `${documentId}\n${revision}`;
+        if (!revisions.has(key)) revisions.set(key, [documentId, revision, body, summary, restoredFrom, by, at, utf8Bytes(body), event.position]);
+        const contributor = `${documentId}\n${by}`;
+        const entry = contributors.get(contributor);
+        if (entry) entry.revisions += 1;
+        else contributors.set(contributor, { documentId, userId: by, firstAt: at, revisions: 1 });
+      };
+      const setCompetences = (codes: readonly string[]): void => {
+        tagged.set(documentId, { spaceId, codes });
+        if (document) (document.competences = joinCompetences(codes)), changed.add(document);
+      };
+      const touch = (): void => {
+        if (document) (document.updated_at = at), (document.position = event.position), changed.add(document);
+      };
+      switch (event.type) {
+        case 'DocumentCreated': {
+          const { title, body, competences } = event.data;
+          if (!document) {
+            const created: DocumentRow = {
+              id: documentId,
+              space_id: spaceId,
+              title,
+              title_lower: title.toLowerCase(),
+              body,
+              excerpt: excerptOf(body),
+              competences: joinCompetences(competences),
+              revision: 1,
+              created_by: by,
+              created_at: at,
+              updated_at: at,
+              views: 0,
+              position: event.position,
+            };
+            documents.set(documentId, created);
+            changed.add(created);
+          }
+          setCompetences(competences);
+          addRevision(1, body, null, null);
+          break;
+        }
+        case 'DocumentRevised': {
+          const { revision, body, summary, restoredFrom } = event.data;
+          if (document) (document.body = body), (document.excerpt = excerptOf(body)), (document.revision = revision);
+          addRevision(revision, body, summary ?? null, restoredFrom ?? null);
+          touch();
+          break;
+        }
+        case 'DocumentRetitled':
+          if (document) (document.title = event.data.title), (document.title_lower = event.data.title.toLowerCase());
+          touch();
+          break;
+        case 'DocumentCompetencesChanged':
+          setCompetences(event.data.competences);
+          touch();
+          break;
+        case 'DocumentRead':
+          if (document) (document.views += 1), changed.add(document);
+          break;
+        default: {
+          const _exhaustive: never = event;
+          break;
+        }
       }
-      views = new Map();
-    };
-    for (const event of events) {
-      if (event.type === 'DocumentRead' && isDocumentEvent(event)) {
-        views.set(event.data.documentId, (views.get(event.data.documentId) ?? 0) + 1);
-        continue;
-      }
-      if (event.type === 'DocumentCreated' && views.size > 0) await flush();
-      await documentsProjection.apply(event, tx, t);
     }
-    await flush();
+
+    await insertRows(
+      tx,
+      `INSERT INTO ${t.documents} (${DOCUMENT_COLUMNS.join(', ')})`,
+      DOCUMENT_COLUMNS.length,
+      [...changed].map((row) => DOCUMENT_COLUMNS.map((column) => row[column])),
+      `ON CONFLICT (id) DO UPDATE SET ${MUTABLE_COLUMNS.map((column) => `${column} = excluded.${column}`).join(', ')}`,
+    );
+    for (const chunk of chunks([...tagged.keys()], 1)) {
+      await tx.execute(`DELETE FROM ${t.document_competences} WHERE document_id IN (${placeholders(chunk.length).join(', ')})`, [...chunk]);
+    }
+    await insertRows(
+      tx,
+      `INSERT INTO ${t.document_competences} (document_id, code, space_id)`,
+      3,
+      [...tagged].flatMap(([documentId, { spaceId, codes }]) => [...new Set(codes)].map((code) => [documentId, code, spaceId])),
+      'ON CONFLICT (document_id, code) DO NOTHING',
+    );
+    await insertRows(
+      tx,
+      `INSERT INTO ${t.document_revisions} (document_id, revision, body, summary, restored_from, author_id, created_at, size_bytes, position)`,
+      9,
+      [...revisions.values()],
+      'ON CONFLICT (document_id, revision) DO NOTHING',
+    );
+    await insertRows(
+      tx,
+      `INSERT INTO ${t.document_contributors} (document_id, user_id, first_at, revisions)`,
+      4,
+      [...contributors.values()].map((entry) => [entry.documentId, entry.userId, entry.firstAt, entry.revisions]),
+      `ON CONFLICT (document_id, user_id) DO UPDATE SET revisions = ${t.document_contributors}.revisions + excluded.revisions`,
+    );
   },
   async apply(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<DocumentsTables>): Promise<void> {
     if (!isDocumentEvent(recorded)) return;

@@ -99,7 +99,14 @@ export class ForumTopicsFold implements ReplayFold<ForumTopicsTables> {
   private readonly ids = new Map<string, string>();
   private heldReads = 0;
 
-  constructor(private readonly maxHeld = Number.POSITIVE_INFINITY) {}
+  /**
+   * @param fresh the tables are empty (a replay from 0 into new shadow tables): the first
+   *   `finish` inserts its rows as they are, without upserts (on PostgreSQL through COPY).
+   */
+  constructor(
+    private readonly maxHeld = Number.POSITIVE_INFINITY,
+    private fresh = false,
+  ) {}
 
   async applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
     await this.fold(events, tx, t);
@@ -109,20 +116,29 @@ export class ForumTopicsFold implements ReplayFold<ForumTopicsTables> {
   /** Writes what it holds and forgets it: later batches read those topics back. */
   async finish(tx: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
     const table = t.forum_topics;
+    // Into empty tables, every row is new: no upsert (see `fresh`).
+    const upsert = (tail: string): string => (this.fresh ? '' : tail);
+    this.fresh = false;
     await insertRows(
       tx,
       `INSERT INTO ${table} (${COLUMNS.join(', ')})`,
       COLUMNS.length,
       [...this.dirty].map((topic) => COLUMNS.map((column) => topic[column])),
-      `ON CONFLICT (id) DO UPDATE SET ${MUTABLE.map((column) => `${column} = excluded.${column}`).join(', ')}`,
+      upsert(`ON CONFLICT (id) DO UPDATE SET ${MUTABLE.map((column) => `${column} = excluded.${column}`).join(', ')}`),
     );
-    await insertRows(tx, `INSERT INTO ${t.forum_topic_tags} (topic_id, tag, space_id)`, 3, [...this.tags.values()], 'ON CONFLICT (topic_id, tag) DO NOTHING');
+    await insertRows(
+      tx,
+      `INSERT INTO ${t.forum_topic_tags} (topic_id, tag, space_id)`,
+      3,
+      [...this.tags.values()],
+      upsert('ON CONFLICT (topic_id, tag) DO NOTHING'),
+    );
     await insertRows(
       tx,
       `INSERT INTO ${t.forum_reads} (topic_id, user_id, posts_seen)`,
       3,
       [...this.reads].flatMap(([topicId, readers]) => [...readers].map(([userId, seen]) => [topicId, userId, seen])),
-      keepSeen(t.forum_reads),
+      upsert(keepSeen(t.forum_reads)),
     );
     this.topics.clear();
     this.dirty.clear();

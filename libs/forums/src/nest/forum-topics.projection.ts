@@ -77,7 +77,7 @@ export const forumTopicsProjection: Projection<ForumTopicsTables> = {
     return applyForumTopicsBatch(events, tx, t);
   },
   /** A rebuild's replay: the read marks and topics of the whole log folded in memory, written once. */
-  replayFold: (maxRows = REPLAY_FOLD_MAX_ROWS) => new ForumTopicsFold(maxRows),
+  replayFold: (maxRows = REPLAY_FOLD_MAX_ROWS) => new ForumTopicsFold(maxRows, true),
   async apply(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
     if (!isTopicEvent(recorded)) return;
     const event = recorded;

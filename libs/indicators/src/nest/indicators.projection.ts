@@ -268,7 +268,8 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
     return applyIndicatorBatch(events, tx, t, applyDirectoryEvent);
   },
   /** A rebuild's replay: counters, people and topics of the whole log summed in memory, written once. */
-  replayFold: (maxRows = REPLAY_FOLD_MAX_ROWS) => new IndicatorFold(applyDirectoryEvent, maxRows),
+  // A replay from 0 writes into empty shadow tables.
+  replayFold: (maxRows = REPLAY_FOLD_MAX_ROWS) => new IndicatorFold(applyDirectoryEvent, maxRows, true),
 
   async apply(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
     const category = categoryOf(recorded.streamName);

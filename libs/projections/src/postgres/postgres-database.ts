@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { BulkInsert, ExecuteResult, SqlDatabase, SqlExecutor, SqlValue, TransactionOptions } from '../sql-database.js';
+import type { BulkInsert, ExecuteResult, ReplayConnection, SqlDatabase, SqlExecutor, SqlValue, TransactionOptions } from '../sql-database.js';
 import { assertIdentifier } from '../sql-database.js';
 
 export interface PostgresDatabaseOptions {
@@ -169,7 +169,12 @@ export class PostgresDatabase implements SqlDatabase {
   private constructor(
     private readonly pool: pg.Pool,
     readonly schema: string,
+    private readonly connectionString: string,
   ) {}
+
+  replayConnection(): ReplayConnection {
+    return { dialect: 'postgres', connectionString: this.connectionString, schema: this.schema };
+  }
 
   static async open(options: PostgresDatabaseOptions): Promise<PostgresDatabase> {
     const schema = assertIdentifier(options.schema, 'schema');
@@ -188,7 +193,7 @@ export class PostgresDatabase implements SqlDatabase {
         // Two processes creating the schema at once: the loser sees a duplicate.
         if (error.code !== '23505' && error.code !== '42P06') throw error;
       });
-      return new PostgresDatabase(pool, schema);
+      return new PostgresDatabase(pool, schema, options.connectionString);
     } catch (error) {
       await pool.end();
       throw error;
