@@ -19,7 +19,8 @@
  * BENCH_WARMUP (runs of each query before its samples, default 100),
  * BENCH_RUNNER=0 (skip the runner's rebuild; the applyBatch replay then builds the tables the
  * queries read), BENCH_THREADS (a SQLite rebuild's replay threads, default as the app's
- * REBUILD_THREADS: the cores, at most 4; PostgreSQL rebuilds use the runner's 3 connections),
+ * REBUILD_THREADS: the cores, at most 4; PostgreSQL rebuilds use the runner's 3 connections, each
+ * on a thread of its own unless BENCH_THREADS=1),
  * BENCH_SERIAL=1 (also rebuild on one thread and one connection first, for the ratio),
  * BENCH_DATABASE_URL (else TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test),
  * BENCH_SQLITE_FILE (keep the SQLite year in this file, its read models in `<file>-read`, and reuse it when it already holds events:
@@ -306,7 +307,11 @@ async function benchmark(backend: Backend, establishments: number): Promise<Resu
         const one = new ProjectionRunner({ store: subject.store, db: subject.db, projections, logger: quiet, rebuildConnections: 1, ...batchOptions });
         serial = await rebuildAll(one, 'one thread, one connection');
       }
-      rebuild = await rebuildAll(runner, subject.db.dialect === 'sqlite' ? `up to ${THREADS} threads` : 'the runner\'s connections', ONLY);
+      rebuild = await rebuildAll(
+        runner,
+        subject.db.dialect === 'sqlite' ? `up to ${THREADS} threads` : `the runner's connections${THREADS > 1 ? ', a thread each' : ''}`,
+        ONLY,
+      );
       if (WITH_PROFILE) {
         // Each projection alone, on one thread and one connection: what each costs to replay.
         const one = new ProjectionRunner({ store: subject.store, db: subject.db, projections, logger: quiet, rebuildConnections: 1, ...batchOptions });

@@ -303,7 +303,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     // its own: this one reads the log and applies its share (the projections pinned to it) on its
     // connection; each other thread has a connection of its own. Side by side on one thread,
     // every share's JavaScript (the projections' code, building statements, the driver, GC) ran
-    // on one core, the bottleneck: a school year's rebuild took 241 s there, 195 s on 3 threads.
+    // on one core, the bottleneck, with the machine 20–30 % idle; on threads it is busy.
     const connection = !staging && threadsWanted && connections > 1 && db.replayConnection ? db.replayConnection() : undefined;
     if (connection && threadsWanted) {
       const groups = shareOut(projections, connections, db.dialect, READ_WEIGHT[db.dialect], pinnedOf(threadsWanted, projections));

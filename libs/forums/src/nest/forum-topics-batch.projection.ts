@@ -78,6 +78,9 @@ export async function applyForumTopicsBatch(events: readonly RecordedEvent[], tx
   await fold.finish(tx, t);
 }
 
+/** Strings in code-unit order, for sort. */
+const inOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /**
  * The topics, tags and read marks of one or more batches, folded in memory and written back by
  * `finish`: one batch's (applyBatch above), or a whole replay's (Projection.replayFold), whose
@@ -137,7 +140,10 @@ export class ForumTopicsFold implements ReplayFold<ForumTopicsTables> {
       tx,
       `INSERT INTO ${t.forum_reads} (topic_id, user_id, posts_seen)`,
       3,
-      [...this.reads].flatMap(([topicId, readers]) => [...readers].map(([userId, seen]) => [topicId, userId, seen])),
+      // In key order: each row lands beside the one before in the table's key B-tree.
+      [...this.reads]
+        .sort(([a], [b]) => inOrder(a, b))
+        .flatMap(([topicId, readers]) => [...readers].sort(([a], [b]) => inOrder(a, b)).map(([userId, seen]) => [topicId, userId, seen])),
       upsert(keepSeen(t.forum_reads)),
     );
     this.topics.clear();

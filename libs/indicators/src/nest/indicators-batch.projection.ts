@@ -16,6 +16,8 @@ import { ACADEMY_KEY, addToDay, mergeMonths, monthBit, NO_ESTABLISHMENT_KEY, PEO
  */
 
 const ANSWER_WINDOW_MS = ANSWER_WINDOW_SECONDS * 1000;
+/** Strings in code-unit order, for sort. */
+const inOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const categoryOf = (streamName: string): string => streamName.slice(0, streamName.indexOf('-'));
 
 interface DayCounts {
@@ -293,7 +295,10 @@ export class IndicatorFold implements ReplayFold<IndicatorTable> {
       tx,
       `INSERT INTO ${t.ind_people_days} (space_id, day, kind, user_id)`,
       4,
-      [...peopleDays.values()].flatMap(({ spaceId, day, kind, users }) => [...users].map((userId) => [spaceId, day, kind, userId])),
+      // In key order: each row lands beside the one before in the table's key B-tree.
+      [...peopleDays.values()]
+        .sort((a, b) => inOrder(a.spaceId, b.spaceId) || inOrder(a.day, b.day) || inOrder(a.kind, b.kind))
+        .flatMap(({ spaceId, day, kind, users }) => [...users].sort(inOrder).map((userId) => [spaceId, day, kind, userId])),
       upsert('ON CONFLICT (space_id, day, kind, user_id) DO NOTHING'),
     );
     // Only the person-years whose months changed reach the groups: a month already in a person's
