@@ -58,7 +58,8 @@ export interface Projection<Table extends string = string> {
   readonly ignores?: readonly string[];
   /**
    * Optional: a fold for one replay from position 0 into tables that only this replay reads and
-   * writes (a rebuild's staging or shadow tables, before the swap). Unlike `applyBatch`, which
+   * writes (a rebuild's staging or shadow tables, before the swap), empty when it starts (a fold
+   * may insert its first rows without upserts). Unlike `applyBatch`, which
    * writes its rows back at the end of each batch, a fold may keep them in memory from one batch
    * to the next, and write each one once, at `finish` (or when it holds too many): the rows a
    * school year rewrites batch after batch (counters, read marks, people) are then written once,

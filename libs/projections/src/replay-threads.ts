@@ -25,7 +25,10 @@ export interface ProjectionSource {
  * once, by this thread, and posted to the others.
  */
 export interface ReplayThreads {
-  /** Threads in all, this one included; 1 replays here only. */
+  /**
+   * Threads in all, this one included (SQLite); 1 replays here only. On PostgreSQL, more than 1
+   * puts each of the rebuild's connections on a thread (their count is replayConnections').
+   */
   count: number;
   source: ProjectionSource;
   /**
