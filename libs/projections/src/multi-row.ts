@@ -22,6 +22,12 @@ export function* chunks<T>(rows: readonly T[], width: number): Generator<readonl
   }
 }
 
+/**
+ * Strings in code-unit order, for sorting rows before a multi-row insert: rows in key order each
+ * land beside the one before in the table's key B-tree.
+ */
+export const inKeyOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** `$<offset+1>, …` for `count` placeholders. */
 export function placeholders(count: number, offset = 0): string[] {
   return Array.from({ length: count }, (_, i) => `$${offset + i + 1}`);

@@ -83,8 +83,8 @@ try {
         if (staged) for (const { projection, tables } of mine) await projection.createQueryIndexes?.(tx, tables);
         await claimed(tx, request.claim);
       }, { durable: false });
-      if (db instanceof SqliteDatabase) await db.closeStaged(true);
-      else await db.close();
+      // A staging file's one transaction is committed as it closes.
+      await db.close();
       say({ kind: 'finished' });
       return;
     }

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '#ruche/eventstore';
-import { insertRows, selectIn, type PhysicalTables, type ReplayFold, type SqlExecutor, type SqlValue } from '#ruche/projections';
+import { inKeyOrder, insertRows, selectIn, type PhysicalTables, type ReplayFold, type SqlExecutor, type SqlValue } from '#ruche/projections';
 import { isTopicEvent, type TopicEvent } from '../topic.js';
 import { keepSeen, type ForumTopicsTables } from './forum-topics.projection.js';
 
@@ -78,9 +78,6 @@ export async function applyForumTopicsBatch(events: readonly RecordedEvent[], tx
   await fold.finish(tx, t);
 }
 
-/** Strings in code-unit order, for sort. */
-const inOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
 /**
  * The topics, tags and read marks of one or more batches, folded in memory and written back by
  * `finish`: one batch's (applyBatch above), or a whole replay's (Projection.replayFold), whose
@@ -142,8 +139,8 @@ export class ForumTopicsFold implements ReplayFold<ForumTopicsTables> {
       3,
       // In key order: each row lands beside the one before in the table's key B-tree.
       [...this.reads]
-        .sort(([a], [b]) => inOrder(a, b))
-        .flatMap(([topicId, readers]) => [...readers].sort(([a], [b]) => inOrder(a, b)).map(([userId, seen]) => [topicId, userId, seen])),
+        .sort(([a], [b]) => inKeyOrder(a, b))
+        .flatMap(([topicId, readers]) => [...readers].sort(([a], [b]) => inKeyOrder(a, b)).map(([userId, seen]) => [topicId, userId, seen])),
       upsert(keepSeen(t.forum_reads)),
     );
     this.topics.clear();

@@ -1,6 +1,6 @@
 import type { DocumentEvent } from '#ruche/documents';
 import type { RecordedEvent } from '#ruche/eventstore';
-import { chunks, insertReturning, insertRows, type PhysicalTables, type ReplayFold, type SqlExecutor, type SqlValue } from '#ruche/projections';
+import { chunks, inKeyOrder, insertReturning, insertRows, type PhysicalTables, type ReplayFold, type SqlExecutor, type SqlValue } from '#ruche/projections';
 import { parisDay, startOfMonth } from '../calendar.js';
 import { countedFactOf, isContribution, type CountedField } from '../counted-events.js';
 import { ANSWER_WINDOW_SECONDS } from '../figures.js';
@@ -16,8 +16,6 @@ import { ACADEMY_KEY, addToDay, mergeMonths, monthBit, NO_ESTABLISHMENT_KEY, PEO
  */
 
 const ANSWER_WINDOW_MS = ANSWER_WINDOW_SECONDS * 1000;
-/** Strings in code-unit order, for sort. */
-const inOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const categoryOf = (streamName: string): string => streamName.slice(0, streamName.indexOf('-'));
 
 interface DayCounts {
@@ -297,8 +295,8 @@ export class IndicatorFold implements ReplayFold<IndicatorTable> {
       4,
       // In key order: each row lands beside the one before in the table's key B-tree.
       [...peopleDays.values()]
-        .sort((a, b) => inOrder(a.spaceId, b.spaceId) || inOrder(a.day, b.day) || inOrder(a.kind, b.kind))
-        .flatMap(({ spaceId, day, kind, users }) => [...users].sort(inOrder).map((userId) => [spaceId, day, kind, userId])),
+        .sort((a, b) => inKeyOrder(a.spaceId, b.spaceId) || inKeyOrder(a.day, b.day) || inKeyOrder(a.kind, b.kind))
+        .flatMap(({ spaceId, day, kind, users }) => [...users].sort(inKeyOrder).map((userId) => [spaceId, day, kind, userId])),
       upsert('ON CONFLICT (space_id, day, kind, user_id) DO NOTHING'),
     );
     // Only the person-years whose months changed reach the groups: a month already in a person's
