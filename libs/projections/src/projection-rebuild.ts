@@ -9,7 +9,7 @@ import { ReplayThread, ReplayThreadError, replayThreadsAvailable, shareOut, type
  * Reading the log and posting each batch to the other replay threads, in replay weights
  * (Projection.replayWeight): 13 s of a school year on SQLite.
  */
-const READ_WEIGHT: Readonly<Record<SqlDialect, number>> = { sqlite: 13, postgres: 15 };
+const READ_WEIGHT: Readonly<Record<SqlDialect, number>> = { sqlite: 15, postgres: 15 };
 
 /** Side by side on PostgreSQL: batches a connection's share may run ahead of the slowest one. */
 const PIPELINE = 3;
@@ -264,9 +264,9 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
           if (indices.length === 0) continue;
           const area = (await db.openStaging(`${token}.${threads.length + 1}`, live))!;
           try {
-            const file = await area.handOver!();
+            const handOver = await area.handOver!();
             const thread = await ReplayThread.start({
-              target: { kind: 'staging', file },
+              target: { kind: 'staging', handOver, token },
               source: threadsWanted.source,
               projections: indices.map((index) => ({ name: names[index]!, version: projections[index]!.version, tables: shadows[index]! })),
             });
@@ -484,10 +484,15 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
 
     if (staging) {
       // The query indexes are built in the staging files, each thread its own at once, then
-      // copied in with the rows (copyInto): no index is built on the read store's file.
+      // copied in with the rows (copyInto): no index is built on the read store's file. Each
+      // other thread copies its own file while this one finishes its share, this one's after.
       const area = staging;
       report({ phase: 'index', position, head });
-      const finishing = threads.map(({ thread }) => thread.finish().catch((error: unknown) => threadFailure(error, position, label)));
+      const finishing = threads.map(({ thread, area: theirs }) => {
+        const finished = thread.finish({ last: position, head, at: now() });
+        void theirs!.holdReadStoreWhile?.(finished);
+        return finished.catch((error: unknown) => threadFailure(error, position, label));
+      });
       await area.db.transaction(async (tx) => {
         await finishFolds(tx, here);
         for (const index of here) await projections[index]!.createQueryIndexes?.(tx, shadows[index]!);
@@ -495,6 +500,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       folds = [];
       // The staged tables join the (empty) shadow tables; from here on the replay writes those.
       report({ phase: 'copy', position, head });
+      for (const failed of await Promise.all(finishing)) if (failed) throw failed;
       const copy = async (from: StagingArea, indices: readonly number[]): Promise<void> => {
         await from.copyInto(
           indices.flatMap((index) => Object.values(shadows[index]!)),
@@ -506,11 +512,6 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
         );
       };
       await copy(area, here);
-      for (const [n, { area: theirs, indices }] of threads.entries()) {
-        const failed = await finishing[n];
-        if (failed) throw failed;
-        await copy(theirs!, indices);
-      }
       await stopThreads();
       staging = undefined;
       staged = true;
@@ -532,7 +533,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     // 20 s one after the other for a school year).
     const finishTables = async (index: number): Promise<void> => {
       if (!staged) {
-        for (const statement of await recordedStatements(projections[index]!, shadows[index]!)) {
+        for (const statement of await recordedStatements(projections[index]!, shadows[index]!, db.dialect)) {
           await db.transaction(async (tx) => {
             checkAbort();
             // This projection's claim only: its row stays locked while the index builds.
@@ -665,13 +666,14 @@ async function dropRetired(db: SqlDatabase, tables: readonly string[]): Promise<
 }
 
 /** The statements of a projection's createQueryIndexes, recorded rather than run. */
-async function recordedStatements(projection: Projection, tables: PhysicalTables): Promise<string[]> {
+async function recordedStatements(projection: Projection, tables: PhysicalTables, dialect: SqlDialect): Promise<string[]> {
   if (!projection.createQueryIndexes) return [];
   const statements: string[] = [];
   const refuse = (): never => {
     throw new Error(`Projection ${projection.name}: createQueryIndexes may only execute statements without parameters`);
   };
   const recorder: SqlExecutor = {
+    dialect,
     query: async () => refuse(),
     queryOne: async () => refuse(),
     execute: async (sql, params = []) => {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { RecordedEvent } from '#ruche/eventstore';
 import type { PhysicalTables, Projection } from './projection.js';
-import type { ReplayConnection, SqlDialect } from './sql-database.js';
+import type { ReplayConnection, SqlDialect, StagingHandOver } from './sql-database.js';
 
 /**
  * Where a replay thread finds the projections it replays: a compiled module (file URL) whose
@@ -40,12 +40,14 @@ export interface ReplayThreads {
 }
 
 /**
- * Where a replay thread writes: a staging file its rebuild handed over (SQLite), or the read
- * store itself over a connection of its own (PostgreSQL: the shadow tables, which exist already),
- * each transaction also recording the rebuild's progress on its projections' claims (`token`).
+ * Where a replay thread writes: a staging file its rebuild handed over (SQLite), which the thread
+ * copies into the read store's shadow tables itself when it finishes, or the read store itself
+ * over a connection of its own (PostgreSQL: the shadow tables, which exist already); on the read
+ * store, each transaction also records the rebuild's progress on its projections' claims
+ * (`token`).
  */
 export type ReplayThreadTarget =
-  | { kind: 'staging'; file: string }
+  | { kind: 'staging'; handOver: StagingHandOver; token: string }
   | { kind: 'connection'; connection: ReplayConnection; token: string };
 
 /** What a replay thread is given (workerData). */
@@ -66,7 +68,7 @@ export interface ReplayClaim {
 
 export type ReplayThreadRequest =
   | { kind: 'batch'; events: readonly RecordedEvent[]; claim?: ReplayClaim }
-  | { kind: 'finish'; claim?: ReplayClaim };
+  | { kind: 'finish'; claim: ReplayClaim };
 
 export type ReplayThreadReply =
   | { kind: 'ready' }
@@ -179,11 +181,12 @@ export class ReplayThread {
 
   /**
    * After every batch posted, writes what the folds kept; then, in a staging file, builds the
-   * query indexes, commits and closes it (copyInto can then attach it); on a connection, records
-   * `claim` and closes it.
+   * query indexes, commits and closes it, and copies its tables into the read store's shadow
+   * tables, a table per transaction, each recording `claim`; on a connection, records `claim`
+   * and closes it.
    */
-  finish(claim?: ReplayClaim): Promise<void> {
-    return this.request('finished', claim ? { kind: 'finish', claim } : { kind: 'finish' });
+  finish(claim: ReplayClaim): Promise<void> {
+    return this.request('finished', { kind: 'finish', claim });
   }
 
   async terminate(): Promise<void> {

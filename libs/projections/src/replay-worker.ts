@@ -4,8 +4,10 @@
  * says:
  * - a staging file its rebuild handed over (SQLite): it creates their tables there; told to
  *   finish, it writes what the folds kept, builds their query indexes, commits and closes the
- *   file. It writes nothing to the read store: the rebuild keeps the claim, the progress and the
- *   copy.
+ *   file, then copies its tables into the read store's shadow tables (a table per transaction,
+ *   which records the claims): the rebuild's own thread meanwhile finishes its share, and copies
+ *   its file after. Until then it writes nothing to the read store: the rebuild keeps the claim
+ *   and the progress.
  * - a connection of its own to the read store (PostgreSQL): the shadow tables exist; each batch's
  *   transaction also records the rebuild's progress on this thread's claims, and fails when
  *   another rebuild took them over. Told to finish, it writes what the folds kept, with the
@@ -18,7 +20,7 @@ import { PostgresDatabase } from './postgres/postgres-database.js';
 import { applyAll, finishFold, RebuildAbortedError, RebuildFailedError, recordClaims } from './projection-rebuild.js';
 import type { Projection } from './projection.js';
 import type { ReplayClaim, ReplayThreadData, ReplayThreadReply, ReplayThreadRequest } from './replay-threads.js';
-import type { SqlDatabase, SqlExecutor } from './sql-database.js';
+import type { SqlDatabase, SqlExecutor, StagingHandOver } from './sql-database.js';
 import { SqliteDatabase } from './sqlite/sqlite-database.js';
 
 const port = parentPort;
@@ -52,7 +54,7 @@ try {
   const staged = target.kind === 'staging';
   // One connection: this thread's batches run one after the other.
   const db: SqlDatabase = staged
-    ? SqliteDatabase.openStagingFile(target.file)
+    ? SqliteDatabase.openStagingFile(target.handOver.file)
     : await PostgresDatabase.open({ connectionString: target.connection.connectionString, schema: target.connection.schema, max: 1 });
   const names = mine.map(({ projection }) => projection.name);
   /** On a connection, the claims go with each transaction: a batch of a rebuild taken over is rolled back. */
@@ -60,6 +62,20 @@ try {
     if (target.kind !== 'connection') return;
     if (!claim) throw new Error('A replay thread on a connection needs the claim with each request');
     await recordClaims(tx, target.token, names, claim);
+  };
+  /**
+   * The staging file into the read store's shadow tables, while the rebuild's own thread finishes
+   * its share: both used to wait for that thread (a school year: 8 s of the worker's tables after
+   * 13 s of the other's folds and indexes). Each table's transaction checks the claims.
+   */
+  const copyIntoReadStore = async (handOver: StagingHandOver, token: string, claim: ReplayClaim): Promise<void> => {
+    const readStore = SqliteDatabase.open(handOver.readStore);
+    try {
+      const tables = mine.flatMap(({ tables }) => Object.values(tables));
+      await readStore.copyFrom(handOver.file, tables, (tx) => recordClaims(tx, token, names, claim), () => undefined);
+    } finally {
+      await readStore.close();
+    }
   };
   if (staged) {
     await db.transaction(async (tx) => {
@@ -85,6 +101,7 @@ try {
       }, { durable: false });
       // A staging file's one transaction is committed as it closes.
       await db.close();
+      if (target.kind === 'staging') await copyIntoReadStore(target.handOver, target.token, request.claim);
       say({ kind: 'finished' });
       return;
     }

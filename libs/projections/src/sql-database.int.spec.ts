@@ -10,6 +10,7 @@ const postgres = await postgresService();
 /** `tx` counting what reaches the engine: statements, and bulk inserts where the adapter has them. */
 function countingInserts(tx: SqlExecutor, calls: { execute: number; insertMany: number }): SqlExecutor {
   return {
+    dialect: tx.dialect,
     query: (sql, params) => tx.query(sql, params),
     queryOne: (sql, params) => tx.queryOne(sql, params),
     execute: (sql, params) => (calls.execute++, tx.execute(sql, params)),

@@ -58,7 +58,7 @@ export const documentsProjection: Projection<DocumentsTables> = {
   name: 'documents',
   version: 1,
   // Seconds to replay a school year (see Projection.replayWeight).
-  replayWeight: { sqlite: 3, postgres: 39 },
+  replayWeight: { sqlite: 2, postgres: 39 },
   // The forums' most frequent events: documents read their own streams only (see Projection.ignores).
   ignores: ['TopicRead', 'TopicCaughtUp', 'ReactionAdded', 'ReactionRemoved'],
   tables: ['documents', 'document_competences', 'document_revisions', 'document_contributors'],

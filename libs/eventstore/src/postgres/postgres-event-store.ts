@@ -35,17 +35,11 @@ interface QueuedAppend extends GroupedAppend {
   reject(error: unknown): void;
 }
 
-interface EventRow {
-  position: string;
-  stream_name: string;
-  revision: string;
-  event_id: string;
-  type: string;
-  data: unknown;
-  metadata: RecordedEvent['metadata'];
-  /** created_at in epoch milliseconds (bigint, as text). */
-  created_ms: string;
-}
+/**
+ * A row of EVENT_COLUMNS as an array (pg's rowMode 'array': no object per row, as on SQLite);
+ * bigints as text, created_at in epoch milliseconds.
+ */
+type EventRow = [position: string, streamName: string, revision: string, eventId: string, type: string, data: unknown, metadata: RecordedEvent['metadata'], createdMs: string];
 
 interface StateRow {
   head: string;
@@ -247,10 +241,11 @@ export class PostgresEventStore implements EventStore {
     assertCount('maxCount', maxCount);
     assertCount('fromRevision', fromRevision);
     if (maxCount === 0) return [];
-    const { rows } = await this.pool.query<EventRow>(
-      direction === 'backwards' ? this.sql.readStreamBackwards : this.sql.readStreamForwards,
-      [streamName, fromRevision ?? null, maxCount ?? null],
-    );
+    const { rows } = await this.pool.query<EventRow>({
+      text: direction === 'backwards' ? this.sql.readStreamBackwards : this.sql.readStreamForwards,
+      values: [streamName, fromRevision ?? null, maxCount ?? null],
+      rowMode: 'array',
+    });
     return rows.map(toRecordedEvent);
   }
 
@@ -260,7 +255,7 @@ export class PostgresEventStore implements EventStore {
     assertCount('maxCount', maxCount);
     assertCount('fromPosition', fromPosition);
     if (maxCount === 0) return [];
-    const { rows } = await this.pool.query<EventRow>(this.sql.readAll, [fromPosition, maxCount ?? null]);
+    const { rows } = await this.pool.query<EventRow>({ text: this.sql.readAll, values: [fromPosition, maxCount ?? null], rowMode: 'array' });
     return rows.map(toRecordedEvent);
   }
 
@@ -720,13 +715,13 @@ function assertCount(name: string, value: number | undefined): void {
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
   return {
-    id: row.event_id,
-    type: row.type,
-    data: row.data,
-    metadata: row.metadata,
-    streamName: row.stream_name,
-    revision: Number(row.revision),
-    position: Number(row.position),
-    createdAt: new Date(Number(row.created_ms)),
+    id: row[3],
+    type: row[4],
+    data: row[5],
+    metadata: row[6],
+    streamName: row[1],
+    revision: Number(row[2]),
+    position: Number(row[0]),
+    createdAt: new Date(Number(row[7])),
   };
 }

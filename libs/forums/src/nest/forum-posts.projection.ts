@@ -15,7 +15,7 @@ export const forumPostsProjection: Projection<ForumPostsTables> = {
   name: 'forum_posts',
   version: 1,
   // Seconds to replay a school year (see Projection.replayWeight).
-  replayWeight: { sqlite: 3, postgres: 13 },
+  replayWeight: { sqlite: 5, postgres: 13 },
   // Read marks are forum_topics' (see Projection.ignores).
   ignores: ['TopicRead', 'TopicCaughtUp', 'DocumentRead'],
   tables: ['forum_posts', 'forum_post_versions', 'forum_reactions'],

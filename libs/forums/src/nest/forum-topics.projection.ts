@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '#ruche/eventstore';
-import { REPLAY_FOLD_MAX_ROWS, type PhysicalTables, type Projection, type SqlExecutor } from '#ruche/projections';
+import { clusteredByKey, REPLAY_FOLD_MAX_ROWS, type PhysicalTables, type Projection, type SqlExecutor } from '#ruche/projections';
 import { isTopicEvent } from '../topic.js';
 import { applyForumTopicsBatch, ForumTopicsFold } from './forum-topics-batch.projection.js';
 
@@ -23,9 +23,10 @@ export function keepSeen(table: string): string {
  */
 export const forumTopicsProjection: Projection<ForumTopicsTables> = {
   name: 'forum_topics',
-  version: 1,
+  // 2: on SQLite, forum_reads WITHOUT ROWID.
+  version: 2,
   // Seconds to replay a school year (see Projection.replayWeight).
-  replayWeight: { sqlite: 12, postgres: 35 },
+  replayWeight: { sqlite: 5, postgres: 35 },
   tables: ['forum_topics', 'forum_topic_tags', 'forum_reads'],
   async createTables(db: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
     await db.execute(
@@ -61,7 +62,7 @@ export const forumTopicsProjection: Projection<ForumTopicsTables> = {
          user_id TEXT NOT NULL,
          posts_seen INTEGER NOT NULL,
          PRIMARY KEY (topic_id, user_id)
-       )`,
+       )${clusteredByKey(db)}`,
     );
   },
   /** Indexes only queries read through (see Projection.createQueryIndexes). */

@@ -1,7 +1,7 @@
 import type { DocumentEvent } from '#ruche/documents';
 import type { RecordedEvent } from '#ruche/eventstore';
 import type { TopicEvent } from '#ruche/forums';
-import { REPLAY_FOLD_MAX_ROWS, type PhysicalTables, type Projection, type SqlExecutor } from '#ruche/projections';
+import { clusteredByKey, REPLAY_FOLD_MAX_ROWS, type PhysicalTables, type Projection, type SqlExecutor } from '#ruche/projections';
 import type { SpaceEvent } from '#ruche/spaces';
 import { parisDay, startOfMonth } from '../calendar.js';
 import { countedFactOf, isContribution, type CountedField } from '../counted-events.js';
@@ -122,10 +122,11 @@ const categoryOf = (streamName: string): string => streamName.slice(0, streamNam
  */
 export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<IndicatorTable> = {
   name: INDICATORS_PROJECTION,
-  // 6: ind_people_groups' covering index (query indexes come with a rebuild).
-  version: 6,
+  // 6: ind_people_groups' covering index (query indexes come with a rebuild). 7: on SQLite, the
+  // days, months and people tables WITHOUT ROWID, ind_facts keyed by its rowid.
+  version: 7,
   // Seconds to replay a school year (see Projection.replayWeight).
-  replayWeight: { sqlite: 25, postgres: 79 },
+  replayWeight: { sqlite: 29, postgres: 79 },
   tables: INDICATOR_TABLES,
 
   async createTables(db: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
@@ -150,7 +151,7 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
          answered_topics INTEGER NOT NULL,
          last_contribution_at TEXT,
          PRIMARY KEY (space_id, day)
-       )`,
+       )${clusteredByKey(db)}`,
     );
     await db.execute(
       `CREATE TABLE IF NOT EXISTS ${t.ind_space_months} (
@@ -159,7 +160,7 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
          ${COUNTERS.map((c) => `${c} INTEGER NOT NULL`).join(',\n         ')},
          answered_topics INTEGER NOT NULL,
          PRIMARY KEY (space_id, month)
-       )`,
+       )${clusteredByKey(db)}`,
     );
     await db.execute(
       `CREATE TABLE IF NOT EXISTS ${t.ind_people_days} (
@@ -168,7 +169,7 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
          kind TEXT NOT NULL,
          user_id TEXT NOT NULL,
          PRIMARY KEY (space_id, day, kind, user_id)
-       )`,
+       )${clusteredByKey(db)}`,
     );
     await db.execute(
       `CREATE TABLE IF NOT EXISTS ${t.ind_people_years} (
@@ -178,7 +179,7 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
          user_id TEXT NOT NULL,
          months INTEGER NOT NULL,
          PRIMARY KEY (space_id, year, kind, user_id)
-       )`,
+       )${clusteredByKey(db)}`,
     );
     await db.execute(
       `CREATE TABLE IF NOT EXISTS ${t.ind_people_groups} (
@@ -189,7 +190,7 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
          user_id TEXT NOT NULL,
          months INTEGER NOT NULL,
          PRIMARY KEY (dimension, group_key, year, kind, user_id)
-       )`,
+       )${clusteredByKey(db)}`,
     );
     await db.execute(
       `CREATE TABLE IF NOT EXISTS ${t.ind_topics} (
@@ -215,8 +216,9 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
        )`,
     );
     await db.execute(
+      // On SQLite, INTEGER PRIMARY KEY is the rowid itself: BIGINT kept a second B-tree for it.
       `CREATE TABLE IF NOT EXISTS ${t.ind_facts} (
-         position BIGINT PRIMARY KEY,
+         position ${db.dialect === 'sqlite' ? 'INTEGER' : 'BIGINT'} PRIMARY KEY,
          space_id TEXT NOT NULL,
          day TEXT NOT NULL,
          field TEXT NOT NULL,

@@ -222,6 +222,7 @@ export class PostgresDatabase implements SqlDatabase {
       if (!active) throw new Error('This transaction has ended');
     };
     const tx: SqlExecutor = {
+      dialect: 'postgres',
       async query<R extends object>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> {
         guard();
         return (await client.query(statement(sql, params))).rows as R[];

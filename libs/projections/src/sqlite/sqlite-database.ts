@@ -9,6 +9,7 @@ import {
   type SqlExecutor,
   type SqlValue,
   type StagingArea,
+  type StagingHandOver,
   type TransactionOptions,
 } from '../sql-database.js';
 import { SerialLock } from '../serial-lock.js';
@@ -75,6 +76,7 @@ export class SqliteDatabase implements SqlDatabase {
     private readonly filename: string,
     /** A staging file: no journal on disk, no fsync; durability options do not apply. */
     private readonly scratch = false,
+    private readonly busyTimeoutMs = 5000,
   ) {}
 
   static open(options: SqliteDatabaseOptions): SqliteDatabase {
@@ -89,7 +91,7 @@ export class SqliteDatabase implements SqlDatabase {
       db.pragma('synchronous = FULL');
       // Negative: a size in KiB rather than in pages.
       db.pragma(`cache_size = -${Math.trunc((options.cacheSizeMiB ?? 64) * 1024)}`);
-      return new SqliteDatabase(db, options.filename);
+      return new SqliteDatabase(db, options.filename, false, busyTimeoutMs);
     } catch (error) {
       db.close();
       throw error;
@@ -142,6 +144,7 @@ export class SqliteDatabase implements SqlDatabase {
       if (ended) throw ended;
     };
     const tx: SqlExecutor = {
+      dialect: 'sqlite',
       query: async <R extends object>(sql: string, params: readonly SqlValue[] = []) => (guard(), this.all<R>(sql, params)),
       queryOne: async <R extends object>(sql: string, params: readonly SqlValue[] = []) => (guard(), this.get<R>(sql, params)),
       execute: async (sql: string, params: readonly SqlValue[] = []) => (guard(), this.run(sql, params)),
@@ -195,6 +198,7 @@ export class SqliteDatabase implements SqlDatabase {
       if (this.broken) throw this.broken;
     };
     const tx: SqlExecutor = {
+      dialect: 'sqlite',
       query: async <R extends object>(sql: string, params: readonly SqlValue[] = []) => (guard(), this.all<R>(sql, params)),
       queryOne: async <R extends object>(sql: string, params: readonly SqlValue[] = []) => (guard(), this.get<R>(sql, params)),
       execute: async (sql: string, params: readonly SqlValue[] = []) => (guard(), this.run(sql, params)),
@@ -224,7 +228,7 @@ export class SqliteDatabase implements SqlDatabase {
     }
     const file = path.join(dir, `${prefix}${id}`);
     rmSync(file, { force: true });
-    return new SqliteStagingArea(this, SqliteDatabase.openStagingFile(file), file);
+    return new SqliteStagingArea(this, SqliteDatabase.openStagingFile(file), file, { filename: this.filename, busyTimeoutMs: this.busyTimeoutMs });
   }
 
   /**
@@ -252,6 +256,11 @@ export class SqliteDatabase implements SqlDatabase {
       raw.close();
       throw error;
     }
+  }
+
+  /** Holds this connection (every query and transaction waits) until `until` settles. */
+  async holdWhile(until: Promise<unknown>): Promise<void> {
+    await this.lock.run(() => until.then(() => undefined, () => undefined));
   }
 
   /** Copies staged tables in (see StagingArea.copyInto): ATTACHes the file while it runs. */
@@ -417,12 +426,17 @@ class SqliteStagingArea implements StagingArea {
     private readonly target: SqliteDatabase,
     readonly db: SqliteDatabase,
     private readonly file: string,
+    private readonly readStore: StagingHandOver['readStore'],
   ) {}
 
-  async handOver(): Promise<string> {
+  async handOver(): Promise<StagingHandOver> {
     // Committed, so that what was written so far is in the file the other connection opens.
     await this.db.closeStaged(true);
-    return this.file;
+    return { file: this.file, readStore: this.readStore };
+  }
+
+  holdReadStoreWhile(copy: Promise<unknown>): Promise<void> {
+    return this.target.holdWhile(copy);
   }
 
   async copyInto(

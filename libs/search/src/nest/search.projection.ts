@@ -201,7 +201,7 @@ export function searchProjection(dialect: SqlDialect): Projection {
     name: SEARCH_PROJECTION,
     version: 1,
     // Seconds to replay a school year (see Projection.replayWeight).
-    replayWeight: { sqlite: 19, postgres: 32 },
+    replayWeight: { sqlite: 25, postgres: 32 },
     // Consultations and reactions change no text (see Projection.ignores).
     ignores: ['TopicRead', 'TopicCaughtUp', 'DocumentRead', 'ReactionAdded', 'ReactionRemoved'],
     tables: engine.tables,
