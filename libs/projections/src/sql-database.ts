@@ -63,9 +63,10 @@ export type SqlDialect = 'sqlite' | 'postgres';
 /**
  * What ends the CREATE TABLE of a table whose rows are found by their primary key: on SQLite,
  * WITHOUT ROWID, the rows stored in the key's own B-tree, where a rowid table keeps a second one
- * for the key (twice the pages for a replay to write, a rebuild to copy and a swap to drop:
- * a school year's read marks and people by day, 900,000 rows each, took 70 and 83 MB more for
- * it); nothing on PostgreSQL, whose tables are heaps beside their key's index either way.
+ * for the key (70 and 83 MB of a school year's read marks and people by day, 900,000 rows each,
+ * for a replay to write, a rebuild to copy and a swap to drop; their other indexes grow a little,
+ * carrying the key instead of a rowid); nothing on PostgreSQL, whose tables are heaps beside
+ * their key's index either way.
  */
 export function clusteredByKey(db: SqlExecutor): string {
   return db.dialect === 'sqlite' ? ' WITHOUT ROWID' : '';
