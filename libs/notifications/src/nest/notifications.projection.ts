@@ -1,12 +1,12 @@
 import type { RecordedEvent } from '#ruche/eventstore';
 import { isTopicEvent, type TopicEvent } from '#ruche/forums';
 import { isUserEvent } from '#ruche/identity';
-import { clusteredByKey, type PhysicalTables, type Projection, type SqlExecutor } from '#ruche/projections';
+import { clusteredByKey, REPLAY_FOLD_MAX_ROWS, type PhysicalTables, type Projection, type SqlExecutor } from '#ruche/projections';
 import { isSpaceEvent } from '#ruche/spaces';
 import { findMentions, type MentionCandidate } from '../mentions.js';
 import { isNotificationsEvent, type NotificationKind } from '../notifications.js';
 import { notificationId } from './notification-id.js';
-import { applyNotificationsBatch } from './notifications-batch.projection.js';
+import { applyNotificationsBatch, NotificationsFold } from './notifications-batch.projection.js';
 
 export type NotificationsTables =
   | 'notifications'
@@ -115,8 +115,10 @@ export const notificationsProjection: Projection<NotificationsTables> = {
     await db.execute(`CREATE INDEX IF NOT EXISTS ${t.notifications}_by_user ON ${t.notifications} (user_id, position, id)`);
   },
   applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<NotificationsTables>): Promise<void> {
-    return applyNotificationsBatch(events, tx, t, (event, etx, et) => notificationsProjection.apply(event, etx, et));
+    return applyNotificationsBatch(events, tx, t, applyOne);
   },
+  /** A rebuild's replay: every fact notifications decide on held in memory, nothing read back. */
+  replayFold: (maxRows = REPLAY_FOLD_MAX_ROWS) => new NotificationsFold(applyOne, maxRows),
   async apply(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables<NotificationsTables>): Promise<void> {
     if (isUserEvent(recorded)) {
       const d = recorded.data;
@@ -179,6 +181,8 @@ export const notificationsProjection: Projection<NotificationsTables> = {
 };
 
 type Tables = PhysicalTables<NotificationsTables>;
+
+const applyOne = (event: RecordedEvent, tx: SqlExecutor, t: Tables): Promise<void> => notificationsProjection.apply(event, tx, t);
 
 async function addMember(tx: SqlExecutor, t: Tables, spaceId: string, userId: string): Promise<void> {
   await tx.execute(`INSERT INTO ${t.notification_members} (space_id, user_id) VALUES ($1, $2) ON CONFLICT (space_id, user_id) DO NOTHING`, [
