@@ -37,7 +37,7 @@ export const notificationsProjection: Projection<NotificationsTables> = {
   // 3: on SQLite, notifications and the pairs it decides on WITHOUT ROWID.
   version: 3,
   // Seconds to replay a school year (see Projection.replayWeight).
-  replayWeight: { sqlite: 26, postgres: 58 },
+  replayWeight: { sqlite: 11, postgres: 30 },
   // Consultations and reactions tell nobody anything (see Projection.ignores).
   ignores: ['TopicRead', 'TopicCaughtUp', 'DocumentRead', 'ReactionAdded', 'ReactionRemoved'],
   tables: [
