@@ -1,7 +1,7 @@
 import type { DocumentEvent } from '#ruche/documents';
 import type { RecordedEvent } from '#ruche/eventstore';
 import { chunks, inKeyOrder, insertReturning, insertRows, type PhysicalTables, type ReplayFold, type SqlExecutor, type SqlValue } from '#ruche/projections';
-import { parisDay, startOfMonth } from '../calendar.js';
+import { isoInstant, parisDay, startOfMonth } from '../calendar.js';
 import { countedFactOf, isContribution, type CountedField } from '../counted-events.js';
 import { ANSWER_WINDOW_SECONDS } from '../figures.js';
 import { ACADEMY_KEY, addToDay, mergeMonths, monthBit, NO_ESTABLISHMENT_KEY, PEOPLE_GROUPS, type IndicatorTable } from './indicators.projection.js';
@@ -141,7 +141,7 @@ export class IndicatorFold implements ReplayFold<IndicatorTable> {
       row.counts[fact.field] += 1;
       const contribution = isContribution(fact.field);
       if (contribution && (row.lastContributionAt === null || fact.at > row.lastContributionAt)) row.lastContributionAt = fact.at;
-      facts.push([event.position, fact.spaceId, day, fact.field, fact.userId, event.type, event.streamName, event.createdAt.toISOString(), fact.at]);
+      facts.push([event.position, fact.spaceId, day, fact.field, fact.userId, event.type, event.streamName, isoInstant(event.createdAt), fact.at]);
       if (contribution || fact.field === 'views') {
         const kind = contribution ? 'c' : 'v';
         const group = `${fact.spaceId}|${day}|${kind}`;
