@@ -472,7 +472,7 @@ describe.each(backends)('read models under crashes and rebuilds (%s)', (label, m
 
   it("replayed from 0 through its fold (a rebuild's), each folding projection writes the very tables applyBatch writes, holding everything or writing early", async () => {
     const folding = projections.map((projection) => projection.inner).filter((projection) => projection.replayFold);
-    // The projections whose rows a replay rewrites most fold them in memory.
+    // The projections whose replay rewrites or reads back the most rows fold them in memory.
     expect(folding.map((projection) => projection.name).sort()).toEqual(['forum_topics', 'indicators', 'notifications']);
     // No bound, and one small enough for this history to make each fold write and read back often.
     for (const maxRows of [undefined, 40]) {
