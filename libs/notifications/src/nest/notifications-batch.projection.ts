@@ -103,8 +103,9 @@ interface Added {
 /**
  * The facts notifications decide on (users, space visibilities, members, topics, participants,
  * mentions already notified, read marks) and `apply`'s rules over them, in memory. A segment's
- * memory holds what it read up front and throws on anything else (`complete` false); a replay's
- * holds everything since position 0, so anything absent does not exist.
+ * memory holds what it read up front, collects the rows it adds (`added`) and throws on anything
+ * else; a replay's (no `added`: it writes itself whole) holds everything since position 0, so
+ * anything absent does not exist.
  */
 class NotificationsMemory {
   readonly users = new Map<string, User | null>();
@@ -119,10 +120,12 @@ class NotificationsMemory {
   /** Rows held in the maps above but `notifications`, counted as they are added. */
   held = 0;
 
-  constructor(
-    private readonly complete: boolean,
-    readonly added?: Added,
-  ) {}
+  /** A replay's memory is complete; a segment's holds what it read and lists what it adds. */
+  private readonly complete: boolean;
+
+  constructor(readonly added?: Added) {
+    this.complete = added === undefined;
+  }
 
   private unknown(what: string, id: string): null {
     if (this.complete) return null;
@@ -391,7 +394,7 @@ async function applySegment(events: readonly RecordedEvent[], tx: SqlExecutor, t
 
   // Read once, up front.
   const added: Added = { users: [], spaces: [], members: new Map(), topics: [], participants: new Map(), mentions: new Map() };
-  const memory = new NotificationsMemory(false, added);
+  const memory = new NotificationsMemory(added);
   for (const id of topicIds) memory.topics.set(id, null);
   for (const row of await selectIn<{ topic_id: string; space_id: string; author_id: string; title: string }>(
     tx, `SELECT topic_id, space_id, author_id, title FROM ${t.notification_topics}`, 'topic_id', topicIds,
@@ -467,7 +470,7 @@ function pairsInKeyOrder(map: ReadonlyMap<string, ReadonlySet<string>>): SqlValu
  * out of memory.
  */
 export class NotificationsFold implements ReplayFold<NotificationsTables> {
-  private memory: NotificationsMemory | undefined = new NotificationsMemory(true);
+  private memory: NotificationsMemory | undefined = new NotificationsMemory();
 
   constructor(
     private readonly apply: Apply,
