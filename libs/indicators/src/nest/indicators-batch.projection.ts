@@ -23,6 +23,11 @@ interface DayCounts {
   day: string;
   counts: Record<CountedField | 'answered', number>;
   lastContributionAt: string | null;
+  /**
+   * Who was active in the space that day, by kind (`c` contributors, `v` visitors): found with
+   * the day's counters, by the same lookup.
+   */
+  people?: Map<string, Set<string>>;
 }
 
 interface TopicRow {
@@ -69,16 +74,15 @@ export async function applyIndicatorBatch(
  * and never read back. It writes early when it holds more than `maxHeld` rows.
  */
 export class IndicatorFold implements ReplayFold<IndicatorTable> {
-  private readonly days = new Map<string, DayCounts>();
   /**
-   * Who was active in a space on a day, by `${spaceId}|${day}|${kind}`, each person's id kept
-   * once (`ids`): a replay's fold holds ~900,000 of them for a school year, and the garbage
-   * collector walks every object it holds.
+   * The counters by `${spaceId}|${day}`, with the day's people (DayCounts.people), each person's
+   * id kept once (`ids`): a replay's fold holds ~900,000 of them for a school year, and the
+   * garbage collector walks every object it holds. Person-years are derived from the people
+   * days by `finish`, not kept per event.
    */
-  private readonly peopleDays = new Map<string, { spaceId: string; day: string; kind: string; users: Set<string> }>();
+  private readonly days = new Map<string, DayCounts>();
   private readonly ids = new Map<string, string>();
   private heldPeople = 0;
-  private readonly peopleYears = new Map<string, { row: SqlValue[]; months: number }>();
   private readonly competences = new Map<string, { spaceId: string; code: string; delta: number }>();
   /** The topics the batches opened or answered, as they are now. */
   private readonly topics = new Map<string, TopicRow & { dirty: boolean }>();
@@ -97,7 +101,7 @@ export class IndicatorFold implements ReplayFold<IndicatorTable> {
   ) {}
 
   private held(): number {
-    return this.days.size + this.heldPeople + this.peopleYears.size + this.topics.size + this.delays.size + this.competences.size;
+    return this.days.size + this.heldPeople + this.topics.size + this.delays.size + this.competences.size;
   }
 
   private dayOf(spaceId: string, day: string): DayCounts {
@@ -111,7 +115,7 @@ export class IndicatorFold implements ReplayFold<IndicatorTable> {
   }
 
   async applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
-    const { competences, peopleDays, peopleYears, topics } = this;
+    const { competences, topics } = this;
     const facts: SqlValue[][] = [];
     const replies: { topicId: string; by: string; at: string; ms: number; position: number }[] = [];
 
@@ -144,20 +148,15 @@ export class IndicatorFold implements ReplayFold<IndicatorTable> {
       facts.push([event.position, fact.spaceId, day, fact.field, fact.userId, event.type, event.streamName, isoInstant(event.createdAt), fact.at]);
       if (contribution || fact.field === 'views') {
         const kind = contribution ? 'c' : 'v';
-        const group = `${fact.spaceId}|${day}|${kind}`;
-        let people = peopleDays.get(group);
-        if (!people) peopleDays.set(group, (people = { spaceId: fact.spaceId, day, kind, users: new Set() }));
+        const byKind = (row.people ??= new Map());
+        let users = byKind.get(kind);
+        if (!users) byKind.set(kind, (users = new Set()));
         let userId = this.ids.get(fact.userId);
         if (userId === undefined) this.ids.set(fact.userId, (userId = fact.userId));
-        if (!people.users.has(userId)) {
-          people.users.add(userId);
+        if (!users.has(userId)) {
+          users.add(userId);
           this.heldPeople++;
         }
-        const year = Number(day.slice(0, 4));
-        const key = `${fact.spaceId}|${year}|${kind}|${fact.userId}`;
-        const entry = peopleYears.get(key) ?? { row: [fact.spaceId, year, kind, fact.userId], months: 0 };
-        entry.months |= monthBit(day);
-        peopleYears.set(key, entry);
       }
       const data = event.data as { topicId: string; by: string; at: string };
       if (event.type === 'TopicOpened' && !topics.has(data.topicId)) {
@@ -227,7 +226,7 @@ export class IndicatorFold implements ReplayFold<IndicatorTable> {
 
   /** Writes what it holds and forgets it: later batches read the topics they answer back. */
   async finish(tx: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
-    const { competences, days, delays, peopleDays, peopleYears, topics } = this;
+    const { competences, days, delays, topics } = this;
     // Into empty tables, every row is new: no upsert (see `fresh`).
     const fresh = this.fresh;
     this.fresh = false;
@@ -289,26 +288,42 @@ export class IndicatorFold implements ReplayFold<IndicatorTable> {
          ${COUNTER_COLUMNS.map((c) => `${c} = ${monthTable}.${c} + excluded.${c}`).join(', ')},
          answered_topics = ${monthTable}.answered_topics + excluded.answered_topics`),
     );
+    const peopleDays = [...days.values()].flatMap(({ spaceId, day, people }) =>
+      people ? [...people].map(([kind, users]) => ({ spaceId, day, kind, users })) : [],
+    );
     await insertRows(
       tx,
       `INSERT INTO ${t.ind_people_days} (space_id, day, kind, user_id)`,
       4,
       // In key order: each row lands beside the one before in the table's key B-tree.
-      [...peopleDays.values()]
+      peopleDays
         .sort((a, b) => inKeyOrder(a.spaceId, b.spaceId) || inKeyOrder(a.day, b.day) || inKeyOrder(a.kind, b.kind))
         .flatMap(({ spaceId, day, kind, users }) => [...users].sort(inKeyOrder).map((userId) => [spaceId, day, kind, userId])),
       upsert('ON CONFLICT (space_id, day, kind, user_id) DO NOTHING'),
+    );
+    // Each person's months of a year in a space: the months of the days they were active there.
+    const peopleYears = new Map<string, { spaceId: string; year: number; kind: string; months: Map<string, number> }>();
+    for (const { spaceId, day, kind, users } of peopleDays) {
+      const year = Number(day.slice(0, 4));
+      const key = `${spaceId}|${year}|${kind}`;
+      let group = peopleYears.get(key);
+      if (!group) peopleYears.set(key, (group = { spaceId, year, kind, months: new Map() }));
+      const bit = monthBit(day);
+      for (const userId of users) group.months.set(userId, (group.months.get(userId) ?? 0) | bit);
+    }
+    const personYears = [...peopleYears.values()].flatMap(({ spaceId, year, kind, months }) =>
+      [...months].map(([userId, bits]) => ({ row: [spaceId, year, kind, userId] as SqlValue[], months: bits })),
     );
     // Only the person-years whose months changed reach the groups: a month already in a person's
     // year in a space is in their establishment's and the académie's too (each change of a year
     // goes on to its groups). Re-upserting every person of every batch was 24 s of a 95 s replay
     // on PostgreSQL.
-    const yearRows = [...peopleYears.values()].map(({ row, months }) => [...row, months]);
+    const yearRows = personYears.map(({ row, months }) => [...row, months]);
     const yearsHead = `INSERT INTO ${t.ind_people_years} (space_id, year, kind, user_id, months)`;
     if (fresh) {
       // Every person-year is new, and changed.
       await insertRows(tx, yearsHead, 5, yearRows, '');
-      await upsertPeopleGroups(tx, t, peopleYears.values(), fresh);
+      await upsertPeopleGroups(tx, t, personYears, fresh);
     } else {
       const changedYears = await insertReturning<{ space_id: string; year: number; kind: string; user_id: string; months: number }>(
         tx,
@@ -331,7 +346,7 @@ export class IndicatorFold implements ReplayFold<IndicatorTable> {
       [...competences.values()].map((entry) => [entry.spaceId, entry.code, entry.delta]),
       upsert(`ON CONFLICT (space_id, code) DO UPDATE SET documents = ${t.ind_competences}.documents + excluded.documents`),
     );
-    for (const map of [competences, days, delays, peopleDays, peopleYears, topics, this.ids]) map.clear();
+    for (const map of [competences, days, delays, topics, this.ids]) map.clear();
     this.heldPeople = 0;
   }
 }

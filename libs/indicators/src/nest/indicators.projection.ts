@@ -126,7 +126,7 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
   // days, months and people tables WITHOUT ROWID, ind_facts keyed by its rowid.
   version: 7,
   // Seconds to replay a school year (see Projection.replayWeight).
-  replayWeight: { sqlite: 29, postgres: 79 },
+  replayWeight: { sqlite: 25, postgres: 79 },
   tables: INDICATOR_TABLES,
 
   async createTables(db: SqlExecutor, t: PhysicalTables<IndicatorTable>): Promise<void> {
