@@ -9,7 +9,7 @@ import { ReplayThread, ReplayThreadError, replayThreadsAvailable, shareOut, type
  * Reading the log and posting each batch to the other replay threads, in replay weights
  * (Projection.replayWeight): 15 s of a school year on SQLite (measured 2026-12-02).
  */
-const READ_WEIGHT: Readonly<Record<SqlDialect, number>> = { sqlite: 15, postgres: 15 };
+export const READ_WEIGHT: Readonly<Record<SqlDialect, number>> = { sqlite: 15, postgres: 15 };
 
 /** Side by side on PostgreSQL: batches a connection's share may run ahead of the slowest one. */
 const PIPELINE = 3;

@@ -422,8 +422,21 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
     it('refuses a second rebuild of a projection while one holds the claim', async () => {
       const projection = streamStatsProjection({ prefix: 'claimed' });
       await appendEvents(store, { count: 200, streams: 3, prefix: 'claimed' });
-      const runner = newRunner([projection], { batchSize: 20 });
-      const outcomes = await Promise.allSettled([runner.rebuild('claimed'), runner.rebuild('claimed')]);
+      // Replayed in many small batches, and the second asked for once the first has replayed one:
+      // both started at once, PostgreSQL's first rebuild (one batch of 20,000 by default) could
+      // finish before the second took its turn, which then rebuilt too (seen once in CI).
+      const runner = newRunner([projection], { batchSize: 20, rebuildBatchSize: 20, stagedRebuildBatchSize: 20 });
+      let second: Promise<unknown> | undefined;
+      const first = runner.rebuild('claimed', {
+        onProgress: (progress) => {
+          if (progress.phase !== 'replay' || progress.position === 0 || second) return;
+          second = runner.rebuild('claimed');
+          second.catch(() => undefined); // settled below, once the first is
+        },
+      });
+      const firstOutcome = await Promise.allSettled([first]);
+      expect(second).toBeDefined();
+      const outcomes = [...firstOutcome, ...(await Promise.allSettled([second]))];
       expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
       const refused = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected')!;
       expect(refused.reason).toBeInstanceOf(RebuildInProgressError);
