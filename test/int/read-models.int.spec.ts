@@ -493,6 +493,46 @@ describe.each(backends)('read models under crashes and rebuilds (%s)', (label, m
     }
   }, 300_000);
 
+  it("a fold's first finish inserts into its empty tables without upserts: a row already there makes it fail", async () => {
+    const folding = projections.map((projection) => projection.inner).filter((projection) => projection.replayFold);
+    for (const projection of folding) {
+      const [reference, planted] = ['reference', 'planted'].map((suffix) =>
+        Object.fromEntries(projection.tables.map((table) => [table, `${table}_${suffix}`])),
+      ) as [PhysicalTables, PhysicalTables];
+      const folds = [projection.replayFold!(), projection.replayFold!()];
+      try {
+        await db.transaction(async (tx) => {
+          for (const set of [reference, planted]) await projection.createTables(tx, set);
+        });
+        for (let from = 0; ; ) {
+          const page = await store.readAll({ fromPosition: from, maxCount: 1000 });
+          if (page.length === 0) break;
+          await db.transaction(async (tx) => {
+            await folds[0]!.applyBatch(page, tx, reference);
+            await folds[1]!.applyBatch(page, tx, planted);
+          });
+          from = page[page.length - 1]!.position;
+        }
+        await db.transaction((tx) => folds[0]!.finish(tx, reference));
+        // The rows the finish is about to write, already in each table it has not written yet: a
+        // plain insert (COPY on PostgreSQL) meets them, an upsert would merge them silently.
+        let plantedRows = 0;
+        await db.transaction(async (tx) => {
+          for (const table of projection.tables) {
+            const empty = !(await tx.queryOne(`SELECT 1 AS one FROM ${planted[table]} LIMIT 1`));
+            if (empty) plantedRows += (await tx.execute(`INSERT INTO ${planted[table]} SELECT * FROM ${reference[table]}`)).rowCount;
+          }
+        });
+        expect(plantedRows).toBeGreaterThan(0);
+        await expect(db.transaction((tx) => folds[1]!.finish(tx, planted))).rejects.toThrow(/unique|duplicate/i);
+      } finally {
+        await db.transaction(async (tx) => {
+          for (const set of [reference, planted]) for (const table of Object.values(set)) await tx.execute(`DROP TABLE IF EXISTS ${table}`);
+        });
+      }
+    }
+  }, 300_000);
+
   // Each projection alone, on SQLite only (31 s more on PostgreSQL): what a projection reads is
   // its code's, and PostgreSQL's own SQL (search's) is held to it by the threaded rebuild of the
   // app's projections below, each thread posted only what its projections read.

@@ -116,9 +116,11 @@ export class ForumTopicsFold implements ReplayFold<ForumTopicsTables> {
   /** Writes what it holds and forgets it: later batches read those topics back. */
   async finish(tx: SqlExecutor, t: PhysicalTables<ForumTopicsTables>): Promise<void> {
     const table = t.forum_topics;
-    // Into empty tables, every row is new: no upsert (see `fresh`).
-    const upsert = (tail: string): string => (this.fresh ? '' : tail);
+    // Into empty tables, every row is new: no upsert (see `fresh`). Read once, before it is
+    // reset: read by `upsert` itself, every first finish of a replay upserted its rows.
+    const fresh = this.fresh;
     this.fresh = false;
+    const upsert = (tail: string): string => (fresh ? '' : tail);
     await insertRows(
       tx,
       `INSERT INTO ${table} (${COLUMNS.join(', ')})`,
