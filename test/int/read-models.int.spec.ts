@@ -473,7 +473,7 @@ describe.each(backends)('read models under crashes and rebuilds (%s)', (label, m
   it("replayed from 0 through its fold (a rebuild's), each folding projection writes the very tables applyBatch writes, holding everything or writing early", async () => {
     const folding = projections.map((projection) => projection.inner).filter((projection) => projection.replayFold);
     // The projections whose replay rewrites or reads back the most rows fold them in memory.
-    expect(folding.map((projection) => projection.name).sort()).toEqual(['forum_topics', 'indicators', 'notifications']);
+    expect(folding.map((projection) => projection.name).sort()).toEqual(['forum_topics', 'indicators', 'notifications', 'search']);
     // No bound, and one small enough for this history to make each fold write and read back often.
     for (const maxRows of [undefined, 40]) {
       for (const projection of folding) {
@@ -519,12 +519,15 @@ describe.each(backends)('read models under crashes and rebuilds (%s)', (label, m
         let plantedRows = 0;
         await db.transaction(async (tx) => {
           for (const table of projection.tables) {
+            // SQLite's full-text table keeps no row to copy (contentless): its entries' rows do.
+            const virtual = await tx.queryOne<{ sql: string }>(db.dialect === 'sqlite' ? `SELECT sql FROM sqlite_master WHERE name = $1 AND sql LIKE 'CREATE VIRTUAL%'` : `SELECT NULL AS sql WHERE $1 = ''`, [planted[table]!]);
+            if (virtual) continue;
             const empty = !(await tx.queryOne(`SELECT 1 AS one FROM ${planted[table]} LIMIT 1`));
             if (empty) plantedRows += (await tx.execute(`INSERT INTO ${planted[table]} SELECT * FROM ${reference[table]}`)).rowCount;
           }
         });
         expect(plantedRows).toBeGreaterThan(0);
-        await expect(db.transaction((tx) => folds[1]!.finish(tx, planted))).rejects.toThrow(/unique|duplicate/i);
+        await expect(db.transaction((tx) => folds[1]!.finish(tx, planted))).rejects.toThrow(/unique|duplicate|there already/i);
       } finally {
         await db.transaction(async (tx) => {
           for (const set of [reference, planted]) for (const table of Object.values(set)) await tx.execute(`DROP TABLE IF EXISTS ${table}`);

@@ -1,5 +1,5 @@
 import type { RecordedEvent } from '#ruche/eventstore';
-import { insertRows, selectIn, type PhysicalTables, type SqlExecutor, type SqlValue } from '#ruche/projections';
+import { selectIn, type PhysicalTables, type ReplayFold, type SqlExecutor } from '#ruche/projections';
 import type { SearchType } from '../search-request.js';
 import type { SearchEngine, SearchEntries, SearchEntryRow } from './search.projection.js';
 
@@ -57,88 +57,154 @@ export async function applySearchBatch(
   engine: SearchEngine,
   apply: Apply,
 ): Promise<void> {
-  const relevant = events.filter((event) => HANDLED.has(event.type));
-  if (relevant.length === 0) return;
+  const fold = new SearchFold(engine, apply);
+  await fold.applyBatch(events, tx, t);
+  await fold.finish(tx, t);
+}
 
-  const docIds = new Set<number>();
-  const refIds = new Set<string>();
-  const refs = new Set<string>();
-  const posts = new Set<string>();
-  for (const event of relevant) {
-    if (INSERTS.has(event.type)) docIds.add(event.position);
-    const lookup = LOOKUPS[event.type]?.(event.data as Record<string, string>);
-    if (lookup?.ref) {
-      refIds.add(lookup.ref[1]);
-      refs.add(refKey(...lookup.ref));
-    }
-    if (lookup?.post) posts.add(lookup.post);
+/**
+ * Search entries folded in memory: one batch's (applyBatch above), or a whole replay's
+ * (Projection.replayFold). A replay from 0 into empty tables holds every entry it made, so no
+ * batch reads anything back (each reply looked its topic's entry up, a school year's replay
+ * read ~300,000 rows with their text back) and no entry is updated in the table: each is
+ * written once, as it ends up, at `finish`. Past `maxHeld` entries it writes them early, and
+ * from then on reads back what it no longer holds, as a batch does.
+ */
+export class SearchFold implements ReplayFold {
+  private readonly held = new Map<number, Held>();
+  private readonly byRef = new Map<string, Held>();
+  private readonly byPost = new Map<string, Held[]>();
+  /** Keys whose rows of the tables are all held (read back, or none there). */
+  private readonly knownDocIds = new Set<number>();
+  private readonly knownRefs = new Set<string>();
+  private readonly knownPosts = new Set<string>();
+  /** Nothing written yet into tables that were empty: every row there is is held. */
+  private complete: boolean;
+
+  /**
+   * @param fresh the tables are empty (a replay from 0 into new shadow tables): nothing needs
+   *   reading back until it writes, and its first write inserts without ON CONFLICT.
+   */
+  constructor(
+    private readonly engine: SearchEngine,
+    private readonly apply: Apply,
+    private readonly maxHeld = Number.POSITIVE_INFINITY,
+    private fresh = false,
+  ) {
+    this.complete = fresh;
   }
 
-  const held = new Map<number, Held>();
-  const byRef = new Map<string, Held>();
-  const byPost = new Map<string, Held[]>();
-  const hold = (row: SearchEntryRow, stored: boolean): Held => {
+  async applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables): Promise<void> {
+    const relevant = events.filter((event) => HANDLED.has(event.type));
+    if (relevant.length === 0) return;
+    const { held, byRef, byPost, knownDocIds, knownRefs, knownPosts } = this;
+    if (!this.complete) await this.readBack(relevant, tx, t);
+
+    const known = {
+      docId: (docId: number) => this.complete || knownDocIds.has(docId),
+      ref: (key: string) => this.complete || knownRefs.has(key),
+      post: (postId: string) => this.complete || knownPosts.has(postId),
+    };
+    const hold = (row: SearchEntryRow, stored: boolean): void => {
+      this.hold(row, stored);
+    };
+    const entries: SearchEntries = {
+      async byRef(type, id) {
+        const key = refKey(type, id);
+        if (!known.ref(key)) throw new Error(`search batch: ${type} ${id} was not read for this batch`);
+        const entry = byRef.get(key);
+        return entry && !entry.removed ? { ...entry.row } : undefined;
+      },
+      async byPost(postId) {
+        if (!known.post(postId)) throw new Error(`search batch: post ${postId} was not read for this batch`);
+        const live = (byPost.get(postId) ?? []).filter((entry) => !entry.removed);
+        // Which of several rows a lone SELECT answers is the engine's choice: leave it to `apply`.
+        if (live.length > 1) throw new Error(`search batch: ${live.length} entries hold post ${postId}`);
+        return live[0] ? { ...live[0].row } : undefined;
+      },
+      async insert(row) {
+        if (!known.docId(row.doc_id)) throw new Error(`search batch: doc_id ${row.doc_id} was not read for this batch`);
+        const existing = held.get(row.doc_id);
+        if (existing && !existing.removed) return; // ON CONFLICT (doc_id) DO NOTHING
+        const other = byRef.get(refKey(row.type, row.ref_id));
+        // The unique (ref_id, type) index would refuse it: let `apply` fail on it.
+        if (other && !other.removed) throw new Error(`search batch: ${row.type} ${row.ref_id} is there already`);
+        hold({ ...row }, false);
+      },
+      async update(row, reindex) {
+        const entry = held.get(row.doc_id);
+        if (!entry || entry.removed) throw new Error(`search batch: entry ${row.doc_id} is not held`);
+        entry.row = { ...row };
+        entry.changed = true;
+        entry.reindexed ||= reindex;
+      },
+      async remove(row) {
+        const entry = held.get(row.doc_id);
+        if (!entry || entry.removed) throw new Error(`search batch: entry ${row.doc_id} is not held`);
+        entry.removed = true;
+      },
+    };
+    for (const event of relevant) await this.apply(event, entries);
+    if (held.size > this.maxHeld) await this.finish(tx, t);
+  }
+
+  /** Writes what it holds and forgets it: later batches read those entries back. */
+  async finish(tx: SqlExecutor, t: PhysicalTables): Promise<void> {
+    // Older rows first, one at a time as `apply` writes them (rare), then the new rows.
+    const created: SearchEntryRow[] = [];
+    for (const entry of this.held.values()) {
+      if (!entry.stored) {
+        if (!entry.removed) created.push(entry.row);
+      } else if (entry.removed) {
+        await this.engine.remove(tx, t, entry.row);
+      } else if (entry.changed) {
+        await this.engine.update(tx, t, entry.row, entry.reindexed);
+      }
+    }
+    created.sort((a, b) => a.doc_id - b.doc_id);
+    // Into empty tables, every row is new: a plain insert (see `fresh`).
+    const fresh = this.fresh;
+    this.fresh = false;
+    await this.engine.insertMany(tx, t, created, fresh);
+    this.held.clear();
+    this.byRef.clear();
+    this.byPost.clear();
+    this.knownDocIds.clear();
+    this.knownRefs.clear();
+    this.knownPosts.clear();
+    this.complete = false;
+  }
+
+  private hold(row: SearchEntryRow, stored: boolean): Held {
     const entry: Held = { row, stored, removed: false, changed: false, reindexed: false };
-    held.set(row.doc_id, entry);
-    byRef.set(refKey(row.type, row.ref_id), entry);
-    if (row.post_id !== null) byPost.set(row.post_id, [...(byPost.get(row.post_id) ?? []), entry]);
+    this.held.set(row.doc_id, entry);
+    this.byRef.set(refKey(row.type, row.ref_id), entry);
+    if (row.post_id !== null) this.byPost.set(row.post_id, [...(this.byPost.get(row.post_id) ?? []), entry]);
     return entry;
-  };
-  const loaded = [...(await selectEntries(tx, t, 'doc_id', docIds)), ...(await selectEntries(tx, t, 'ref_id', refIds)), ...(await selectEntries(tx, t, 'post_id', posts))];
-  for (const row of loaded) {
-    const docId = Number(row.doc_id);
-    if (!held.has(docId)) hold({ ...row, doc_id: docId }, true);
   }
 
-  const entries: SearchEntries = {
-    async byRef(type, id) {
-      const key = refKey(type, id);
-      if (!refs.has(key)) throw new Error(`search batch: ${type} ${id} was not read for this batch`);
-      const entry = byRef.get(key);
-      return entry && !entry.removed ? { ...entry.row } : undefined;
-    },
-    async byPost(postId) {
-      if (!posts.has(postId)) throw new Error(`search batch: post ${postId} was not read for this batch`);
-      const live = (byPost.get(postId) ?? []).filter((entry) => !entry.removed);
-      // Which of several rows a lone SELECT answers is the engine's choice: leave it to `apply`.
-      if (live.length > 1) throw new Error(`search batch: ${live.length} entries hold post ${postId}`);
-      return live[0] ? { ...live[0].row } : undefined;
-    },
-    async insert(row) {
-      if (!docIds.has(row.doc_id)) throw new Error(`search batch: doc_id ${row.doc_id} was not read for this batch`);
-      const existing = held.get(row.doc_id);
-      if (existing && !existing.removed) return; // ON CONFLICT (doc_id) DO NOTHING
-      const other = byRef.get(refKey(row.type, row.ref_id));
-      // The unique (ref_id, type) index would refuse it: let `apply` fail on it.
-      if (other && !other.removed) throw new Error(`search batch: ${row.type} ${row.ref_id} is there already`);
-      hold({ ...row }, false);
-    },
-    async update(row, reindex) {
-      const entry = held.get(row.doc_id);
-      if (!entry || entry.removed) throw new Error(`search batch: entry ${row.doc_id} is not held`);
-      entry.row = { ...row };
-      entry.changed = true;
-      entry.reindexed ||= reindex;
-    },
-    async remove(row) {
-      const entry = held.get(row.doc_id);
-      if (!entry || entry.removed) throw new Error(`search batch: entry ${row.doc_id} is not held`);
-      entry.removed = true;
-    },
-  };
-  for (const event of relevant) await apply(event, entries);
-
-  // Older rows first, one at a time as `apply` writes them (rare), then the batch's new rows.
-  const created: SearchEntryRow[] = [];
-  for (const entry of held.values()) {
-    if (!entry.stored) {
-      if (!entry.removed) created.push(entry.row);
-    } else if (entry.removed) {
-      await engine.remove(tx, t, entry.row);
-    } else if (entry.changed) {
-      await engine.update(tx, t, entry.row, entry.reindexed);
+  /** Reads back, in three queries, the rows the batch's events look up that it does not know yet. */
+  private async readBack(relevant: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables): Promise<void> {
+    const docIds = new Set<number>();
+    const refIds = new Set<string>();
+    const posts = new Set<string>();
+    for (const event of relevant) {
+      if (INSERTS.has(event.type) && !this.knownDocIds.has(event.position)) docIds.add(event.position);
+      const lookup = LOOKUPS[event.type]?.(event.data as Record<string, string>);
+      if (lookup?.ref && !this.knownRefs.has(refKey(...lookup.ref))) refIds.add(lookup.ref[1]);
+      if (lookup?.post && !this.knownPosts.has(lookup.post)) posts.add(lookup.post);
     }
+    const loaded = [...(await selectEntries(tx, t, 'doc_id', docIds)), ...(await selectEntries(tx, t, 'ref_id', refIds)), ...(await selectEntries(tx, t, 'post_id', posts))];
+    for (const row of loaded) {
+      const docId = Number(row.doc_id);
+      if (!this.held.has(docId)) this.hold({ ...row, doc_id: docId }, true);
+    }
+    for (const docId of docIds) this.knownDocIds.add(docId);
+    // Every row of these ref ids, whatever their type, was read.
+    for (const event of relevant) {
+      const lookup = LOOKUPS[event.type]?.(event.data as Record<string, string>);
+      if (lookup?.ref && refIds.has(lookup.ref[1])) this.knownRefs.add(refKey(...lookup.ref));
+    }
+    for (const post of posts) this.knownPosts.add(post);
   }
-  created.sort((a, b) => a.doc_id - b.doc_id);
-  await engine.insertMany(tx, t, created);
 }

@@ -3,10 +3,10 @@ import { isDocumentEvent } from '#ruche/documents';
 import { isFaqEvent } from '#ruche/faq';
 import { isTopicEvent } from '#ruche/forums';
 import { plainText } from '#ruche/markdown';
-import { insertRows, type PhysicalTables, type Projection, type SqlDialect, type SqlExecutor, type SqlValue } from '#ruche/projections';
+import { insertRows, REPLAY_FOLD_MAX_ROWS, type PhysicalTables, type Projection, type SqlDialect, type SqlExecutor, type SqlValue } from '#ruche/projections';
 import { foldText, stemmedText } from '../french-text.js';
 import type { SearchType } from '../search-request.js';
-import { applySearchBatch } from './search-batch.projection.js';
+import { applySearchBatch, SearchFold } from './search-batch.projection.js';
 
 export const SEARCH_PROJECTION = 'search';
 
@@ -55,13 +55,16 @@ export interface SearchEngine {
   /** Columns of `search_entries` that only this engine has. */
   readonly extraColumns: string;
   createIndex(db: SqlExecutor, t: PhysicalTables): Promise<void>;
+  /** Optional: indexes only queries read through, built once over a rebuild's rows (Projection.createQueryIndexes). */
+  createQueryIndexes?(db: SqlExecutor, t: PhysicalTables): Promise<void>;
   /** Inserts `row` (nothing when a row with its doc_id exists) and indexes its text. */
   insert(tx: SqlExecutor, t: PhysicalTables, row: SearchEntryRow): Promise<void>;
   /**
    * Inserts and indexes rows that no row has the doc_id of (the batch read them), in multi-row
    * statements; throws when one was there after all, and the batch is applied again one by one.
+   * `fresh`: into empty tables (a replay's first write), without ON CONFLICT.
    */
-  insertMany(tx: SqlExecutor, t: PhysicalTables, rows: readonly SearchEntryRow[]): Promise<void>;
+  insertMany(tx: SqlExecutor, t: PhysicalTables, rows: readonly SearchEntryRow[], fresh?: boolean): Promise<void>;
   /** Replaces the row's fields, re-indexing its text when `reindex`. */
   update(tx: SqlExecutor, t: PhysicalTables, row: SearchEntryRow, reindex: boolean): Promise<void>;
   remove(tx: SqlExecutor, t: PhysicalTables, row: SearchEntryRow): Promise<void>;
@@ -99,8 +102,8 @@ const sqliteEngine: SearchEngine = {
       stemmedText(row.body),
     ]);
   },
-  async insertMany(tx, t, rows) {
-    const inserted = await insertRows(tx, `INSERT INTO ${t.search_entries} (${COLUMNS})`, 11, rows.map((row) => [...rowValues(row)]), 'ON CONFLICT (doc_id) DO NOTHING');
+  async insertMany(tx, t, rows, fresh = false) {
+    const inserted = await insertRows(tx, `INSERT INTO ${t.search_entries} (${COLUMNS})`, 11, rows.map((row) => [...rowValues(row)]), fresh ? '' : 'ON CONFLICT (doc_id) DO NOTHING');
     if (inserted !== rows.length) throw new Error(`search batch: ${rows.length - inserted} entries were there already`);
     await insertRows(
       tx,
@@ -135,7 +138,12 @@ const DOCUMENT = `setweight(to_tsvector('french', $12), 'A') || setweight(to_tsv
 const postgresEngine: SearchEngine = {
   tables: ['search_entries'],
   extraColumns: ', document tsvector NOT NULL',
-  async createIndex(db, t) {
+  async createIndex() {
+    // The text index is for queries only (createQueryIndexes).
+  },
+  // Built once over a rebuild's rows: grown entry by entry, its pending list was merged again and
+  // again during the replay, and VACUUM merged the rest.
+  async createQueryIndexes(db, t) {
     await db.execute(`CREATE INDEX IF NOT EXISTS ${t.search_entries}_document ON ${t.search_entries} USING GIN (document)`);
   },
   async insert(tx, t, row) {
@@ -145,13 +153,13 @@ const postgresEngine: SearchEngine = {
       [...rowValues(row), foldText(indexedTitle(row)), foldText(row.body)],
     );
   },
-  async insertMany(tx, t, rows) {
+  async insertMany(tx, t, rows, fresh = false) {
     const inserted = await insertRows(
       tx,
       `INSERT INTO ${t.search_entries} (${COLUMNS}, document)`,
       13,
       rows.map((row): SqlValue[] => [...rowValues(row), foldText(indexedTitle(row)), foldText(row.body)]),
-      'ON CONFLICT (doc_id) DO NOTHING',
+      fresh ? '' : 'ON CONFLICT (doc_id) DO NOTHING',
       // The last two values of each row are the texts its tsvector is made of.
       (p) => `${p.slice(0, 11).join(', ')}, setweight(to_tsvector('french', ${p[11]}), 'A') || setweight(to_tsvector('french', ${p[12]}), 'D')`,
     );
@@ -226,6 +234,9 @@ export function searchProjection(dialect: SqlDialect): Projection {
       await db.execute(`CREATE INDEX IF NOT EXISTS ${t.search_entries}_by_space ON ${t.search_entries} (space_id)`);
       await engine.createIndex(db, t);
     },
+    async createQueryIndexes(db: SqlExecutor, t: PhysicalTables): Promise<void> {
+      await engine.createQueryIndexes?.(db, t);
+    },
 
     apply(recorded: RecordedEvent, tx: SqlExecutor, t: PhysicalTables): Promise<void> {
       return applyToEntries(recorded, sqlEntries(tx, t));
@@ -234,6 +245,8 @@ export function searchProjection(dialect: SqlDialect): Projection {
     applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables): Promise<void> {
       return applySearchBatch(events, tx, t, engine, applyToEntries);
     },
+    // A rebuild's replay: every entry held, none read back or updated, each written once.
+    replayFold: (maxRows = REPLAY_FOLD_MAX_ROWS) => new SearchFold(engine, applyToEntries, maxRows, true),
   };
 }
 
