@@ -245,8 +245,9 @@ export function searchProjection(dialect: SqlDialect): Projection {
     applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables): Promise<void> {
       return applySearchBatch(events, tx, t, engine, applyToEntries);
     },
-    // A rebuild's replay: every entry held, none read back or updated, each written once.
-    replayFold: (maxRows = REPLAY_FOLD_MAX_ROWS) => new SearchFold(engine, applyToEntries, maxRows, true),
+    // A rebuild's replay: every entry held, none read back or updated, each written once. An
+    // entry holds its text (about 1 KB, several times a counter's row): a third of the rows.
+    replayFold: (maxRows = Math.floor(REPLAY_FOLD_MAX_ROWS / 3)) => new SearchFold(engine, applyToEntries, maxRows, true),
   };
 }
 
