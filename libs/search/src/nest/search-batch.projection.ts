@@ -78,36 +78,32 @@ export class SearchFold implements ReplayFold {
   private readonly knownDocIds = new Set<number>();
   private readonly knownRefs = new Set<string>();
   private readonly knownPosts = new Set<string>();
-  /** Nothing written yet into tables that were empty: every row there is is held. */
-  private complete: boolean;
 
   /**
-   * @param fresh the tables are empty (a replay from 0 into new shadow tables): nothing needs
-   *   reading back until it writes, and its first write inserts without ON CONFLICT.
+   * @param fresh the tables are empty (a replay from 0 into new shadow tables): until its first
+   *   write every row there is is held, so nothing is read back, and that write inserts without
+   *   ON CONFLICT.
    */
   constructor(
     private readonly engine: SearchEngine,
     private readonly apply: Apply,
     private readonly maxHeld = Number.POSITIVE_INFINITY,
     private fresh = false,
-  ) {
-    this.complete = fresh;
-  }
+  ) {}
 
   async applyBatch(events: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables): Promise<void> {
     const relevant = events.filter((event) => HANDLED.has(event.type));
     if (relevant.length === 0) return;
     const { held, byRef, byPost, knownDocIds, knownRefs, knownPosts } = this;
-    if (!this.complete) await this.readBack(relevant, tx, t);
+    if (!this.fresh) await this.readBack(relevant, tx, t);
 
+    const complete = this.fresh;
     const known = {
-      docId: (docId: number) => this.complete || knownDocIds.has(docId),
-      ref: (key: string) => this.complete || knownRefs.has(key),
-      post: (postId: string) => this.complete || knownPosts.has(postId),
+      docId: (docId: number) => complete || knownDocIds.has(docId),
+      ref: (key: string) => complete || knownRefs.has(key),
+      post: (postId: string) => complete || knownPosts.has(postId),
     };
-    const hold = (row: SearchEntryRow, stored: boolean): void => {
-      this.hold(row, stored);
-    };
+    const hold = (row: SearchEntryRow, stored: boolean): void => this.hold(row, stored);
     const entries: SearchEntries = {
       async byRef(type, id) {
         const key = refKey(type, id);
@@ -172,26 +168,28 @@ export class SearchFold implements ReplayFold {
     this.knownDocIds.clear();
     this.knownRefs.clear();
     this.knownPosts.clear();
-    this.complete = false;
   }
 
-  private hold(row: SearchEntryRow, stored: boolean): Held {
+  private hold(row: SearchEntryRow, stored: boolean): void {
     const entry: Held = { row, stored, removed: false, changed: false, reindexed: false };
     this.held.set(row.doc_id, entry);
     this.byRef.set(refKey(row.type, row.ref_id), entry);
     if (row.post_id !== null) this.byPost.set(row.post_id, [...(this.byPost.get(row.post_id) ?? []), entry]);
-    return entry;
   }
 
   /** Reads back, in three queries, the rows the batch's events look up that it does not know yet. */
   private async readBack(relevant: readonly RecordedEvent[], tx: SqlExecutor, t: PhysicalTables): Promise<void> {
     const docIds = new Set<number>();
+    const refs = new Set<string>();
     const refIds = new Set<string>();
     const posts = new Set<string>();
     for (const event of relevant) {
       if (INSERTS.has(event.type) && !this.knownDocIds.has(event.position)) docIds.add(event.position);
       const lookup = LOOKUPS[event.type]?.(event.data as Record<string, string>);
-      if (lookup?.ref && !this.knownRefs.has(refKey(...lookup.ref))) refIds.add(lookup.ref[1]);
+      if (lookup?.ref && !this.knownRefs.has(refKey(...lookup.ref))) {
+        refs.add(refKey(...lookup.ref));
+        refIds.add(lookup.ref[1]);
+      }
       if (lookup?.post && !this.knownPosts.has(lookup.post)) posts.add(lookup.post);
     }
     const loaded = [...(await selectEntries(tx, t, 'doc_id', docIds)), ...(await selectEntries(tx, t, 'ref_id', refIds)), ...(await selectEntries(tx, t, 'post_id', posts))];
@@ -200,11 +198,7 @@ export class SearchFold implements ReplayFold {
       if (!this.held.has(docId)) this.hold({ ...row, doc_id: docId }, true);
     }
     for (const docId of docIds) this.knownDocIds.add(docId);
-    // Every row of these ref ids, whatever their type, was read.
-    for (const event of relevant) {
-      const lookup = LOOKUPS[event.type]?.(event.data as Record<string, string>);
-      if (lookup?.ref && refIds.has(lookup.ref[1])) this.knownRefs.add(refKey(...lookup.ref));
-    }
+    for (const ref of refs) this.knownRefs.add(ref);
     for (const post of posts) this.knownPosts.add(post);
   }
 }
