@@ -130,23 +130,38 @@ async function insertMany(
 async function copyRows(client: pg.PoolClient, insert: BulkInsert): Promise<number> {
   let rowCount = 0;
   for (let from = 0; from < insert.rows.length; from += BULK_ROWS) {
-    const lines: string[] = [];
-    for (let index = from; index < Math.min(from + BULK_ROWS, insert.rows.length); index++) lines.push(insert.rows[index]!.map(copyText).join('\t'));
+    // One string per chunk, built by concatenation: no array of lines, no join.
+    let text = '';
+    for (let index = from; index < Math.min(from + BULK_ROWS, insert.rows.length); index++) {
+      const row = insert.rows[index]!;
+      let line = copyText(row[0] as SqlValue);
+      for (let column = 1; column < row.length; column++) line += `\t${copyText(row[column] as SqlValue)}`;
+      text += `${line}\n`;
+    }
     const stream = client.query(copyFrom(`COPY ${insert.table} (${insert.columns.join(', ')}) FROM STDIN`));
-    await pipeline(Readable.from([`${lines.join('\n')}\n`]), stream);
+    await pipeline(Readable.from([text]), stream);
     rowCount += stream.rowCount;
   }
   return rowCount;
 }
 
-/** A value in COPY's text format: NULL as \N; backslash, newline, carriage return and tab escaped. */
+/**
+ * A value in COPY's text format: NULL as \N; backslash, newline, carriage return and tab escaped,
+ * NUL stored as U+FFFD (as `bindable` does). Most values (keys, times, numbers) have none of them:
+ * one test and the string goes as it is. Encoding the 1,650,000 rows of a year's ind_facts: about
+ * half the time of mapping each value through `bindable` and a replace with a callback.
+ */
 function copyText(value: SqlValue): string {
-  const bound = bindable(value);
-  if (bound === null) return '\\N';
-  return typeof bound === 'string' ? bound.replace(COPY_SPECIAL, (ch) => COPY_ESCAPES[ch]!) : String(bound);
+  if (typeof value === 'string') return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIALS, escapeForCopy) : value;
+  if (typeof value === 'number') return `${value}`;
+  if (value === null) return '\\N';
+  if (typeof value === 'bigint') return value.toString();
+  throw new Error('undefined is not a SQL value (use null)');
 }
-const COPY_SPECIAL = /[\\\n\r\t]/g;
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const COPY_SPECIAL = /[\\\n\r\t\u0000]/;
+const COPY_SPECIALS = /[\\\n\r\t\u0000]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u0000': '\uFFFD' };
+const escapeForCopy = (special: string): string => COPY_ESCAPES[special]!;
 
 /**
  * selectAny on PostgreSQL: the keys as one array parameter, typed after them (text, or bigint
