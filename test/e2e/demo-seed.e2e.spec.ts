@@ -1,9 +1,9 @@
 import type request from 'supertest';
 import { PIX_COMPETENCE_CODES } from '#ruche/domain-kit';
-import { DEMO_PERSONAS, DEMO_SPACES, seedDemoAcademy } from '../../seeds/demo-academy.js';
+import { DEMO_PERSONAS, DEMO_SPACES, seedDemoAcademy, seedDemoYear } from '../../seeds/demo-academy.js';
 import { DEMO_COMPETENCES_SERVED, DEMO_DOCUMENTS, DEMO_FAQ, DEMO_TOPICS, demoReplyId } from '../../seeds/demo-content.js';
 import { DEMO_ESTABLISHMENTS, DEMO_MILESTONE_ORDER, DEMO_PERSONA_ESTABLISHMENTS, DEMO_UAIS } from '../../seeds/demo-establishments.js';
-import { seedSyntheticYear, type DemoYearResult } from '../../seeds/synthetic-year.js';
+import type { DemoYearResult } from '../../seeds/synthetic-year.js';
 import { startTestApp, storeKinds, type SignedInClient, type TestApp } from './support/test-app.js';
 
 /**
@@ -53,7 +53,7 @@ describe.each(kinds)('demo académie (%s)', (kind) => {
     const started = Date.now();
     const academy = await seedDemoAcademy(t.app, (done, total, label) => progress.push([done, total, label]));
     academyHead = await t.store.headPosition();
-    year = await seedSyntheticYear(t.store, { people: academy.people });
+    year = await seedDemoYear(t.app, { people: academy.people });
     process.stderr.write(`[demo seed, ${kind}] ${year.events} events of the school year, seeded in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     head = await t.store.headPosition();
     // Signing in with the e-mail alone changes nothing in the persona's profile.
@@ -254,7 +254,7 @@ describe.each(kinds)('demo académie (%s)', (kind) => {
   it('runs again without writing anything, the school year included', async () => {
     const before = await t.store.headPosition();
     const academy = await seedDemoAcademy(t.app);
-    const again = await seedSyntheticYear(t.store, { people: academy.people });
+    const again = await seedDemoYear(t.app, { people: academy.people });
     expect(again).toMatchObject({ events: 0, skipped: year.appends });
     expect(await t.store.headPosition()).toBe(before);
   }, 60_000);

@@ -12,9 +12,9 @@ import { AppModule, type AppOptions } from './app.module.js';
 import { securityHeaders } from './security/security-headers.js';
 import type { EventStore } from '#ruche/eventstore';
 import { EVENT_STORE } from '#ruche/platform';
-import { DEMO_PERSONAS, seedDemoAcademy } from '../../../seeds/demo-academy.js';
+import { DEMO_PERSONAS, seedDemoAcademy, seedDemoYear } from '../../../seeds/demo-academy.js';
 import { DEMO_ESTABLISHMENTS } from '../../../seeds/demo-establishments.js';
-import { seedSyntheticYear, yearProgress } from '../../../seeds/synthetic-year.js';
+import { yearProgress } from '../../../seeds/synthetic-year.js';
 import {
   answerClientErrorsAsProblems,
   flattenValidationErrors,
@@ -184,7 +184,7 @@ async function seedIfEmpty(app: INestApplication, config: RucheConfig): Promise<
   const academy = await seedDemoAcademy(app, (done, total, label) => logger.log(`[${done}/${total}] ${label}`));
   // Then the school year so far, so every chart has a trend.
   const bar = yearProgress((line) => logger.log(line));
-  const year = await seedSyntheticYear(store, { people: academy.people, progress: bar.update });
+  const year = await seedDemoYear(app, { people: academy.people, progress: bar.update });
   bar.stop();
   logger.log(`Demo académie seeded in ${((Date.now() - started) / 1000).toFixed(1)} s (${year.events} events of the school year)`);
   personas();

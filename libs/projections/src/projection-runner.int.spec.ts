@@ -114,6 +114,33 @@ function runnerSuite(label: string, describeIt: jest.Describe, makeBackend: () =
       ]);
     }, T);
 
+    it('pausedWhile: a bulk write lands with the projections not fed, which catch up after (also when it throws); a runner not started stays stopped', async () => {
+      const projection = streamStatsProjection({ prefix: 'paused' });
+      const runner = newRunner([projection]);
+      await runner.start();
+      const before = await appendEvents(store, { count: 50, streams: 2, prefix: 'paused' });
+      expect(await runner.waitForPosition(before, 20_000)).toBe(true);
+      const written = await runner.pausedWhile(async () => {
+        // One append at a time, as the demo's school year is written.
+        let last = 0;
+        for (let i = 0; i < 200; i++) last = (await store.appendToStream(`paused-bulk-${i % 5}`, [{ type: 'Tick', data: {} }])).position;
+        expect((await runner.status()).projections.map((p) => [p.feed, p.position])).toEqual([['stopped', before]]);
+        return last;
+      });
+      expect(await runner.waitForPosition(written, 20_000)).toBe(true);
+      await expectExactlyOnce(db, store, projection);
+
+      // A write that fails: the projections are fed again all the same.
+      await expect(runner.pausedWhile(() => Promise.reject(new Error('cut short')))).rejects.toThrow('cut short');
+      const { position } = await store.appendToStream('paused-after', [{ type: 'Tick', data: {} }]);
+      expect(await runner.waitForPosition(position, 10_000)).toBe(true);
+      await expectExactlyOnce(db, store, projection);
+
+      const idle = newRunner([streamStatsProjection({ prefix: 'idle' })]);
+      expect(await idle.pausedWhile(async () => 'written')).toBe('written');
+      expect((await idle.status()).projections.map((p) => p.feed)).toEqual(['stopped']);
+    }, T);
+
     it('reads the log once for all its projections, and a projection far behind reads by itself', async () => {
       const prefixes = ['shared_a', 'shared_b', 'shared_c', 'shared_d'];
       const early = prefixes.slice(0, 3).map((prefix) => streamStatsProjection({ prefix }));
