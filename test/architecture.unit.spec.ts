@@ -95,3 +95,45 @@ describe('module boundaries', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+/**
+ * Every file a module loads, following its value imports (not `import type`) through relative
+ * paths and the package's `#ruche/…` entries (their TypeScript sources); packages are leaves.
+ * Answers each file with the packages it imports.
+ */
+function loadedFrom(entry: string): Map<string, string[]> {
+  const imports = (JSON.parse(fs.readFileSync('package.json', 'utf8')) as { imports: Record<string, { source: string }> }).imports;
+  const resolve = (from: string, specifier: string): string | undefined => {
+    if (specifier.startsWith('.')) return path.normalize(path.join(path.dirname(from), specifier.replace(/\.js$/, '.ts')));
+    if (!specifier.startsWith('#')) return undefined;
+    const exact = imports[specifier];
+    if (exact) return path.normalize(exact.source);
+    const lib = /^#ruche\/([^/]+)$/.exec(specifier);
+    return lib ? path.normalize(imports['#ruche/*']!.source.replace('*', lib[1]!)) : undefined;
+  };
+  const seen = new Map<string, string[]>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    const packages: string[] = [];
+    seen.set(file, packages);
+    const source = fs.readFileSync(file, 'utf8');
+    for (const match of source.matchAll(/^(?:import|export)\s+(?!type\s)(?:[^'";]*?\sfrom\s+)?['"]([^'"]+)['"]/gm)) {
+      const target = resolve(file, match[1]!);
+      if (target) visit(target);
+      else if (!match[1]!.startsWith('node:')) packages.push(match[1]!);
+    }
+  };
+  visit(path.normalize(entry));
+  return seen;
+}
+
+describe('what projecting loads', () => {
+  it("loads no framework: the app's projections, as a replay thread or a test's child process imports them", () => {
+    const loaded = loadedFrom('apps/api/src/app-projections.ts');
+    // The walk reaches every context's projections.
+    expect([...loaded.keys()]).toEqual(expect.arrayContaining([path.join(LIBS, 'forums/src/nest/forum-topics.projection.ts'), path.join(LIBS, 'search/src/nest/search.projection.ts')]));
+    const framework = /^(@nestjs\/|class-validator|class-transformer|rxjs|@socket\.io\/|socket\.io)/;
+    const offenders = [...loaded].flatMap(([file, packages]) => packages.filter((name) => framework.test(name)).map((name) => `${file}: ${name}`));
+    expect(offenders).toEqual([]);
+  });
+});

@@ -1,13 +1,13 @@
-import { documentsProjections } from '#ruche/documents/nest';
-import { faqProjections } from '#ruche/faq/nest';
+import { documentsProjections } from '#ruche/documents/projections';
+import { faqProjections } from '#ruche/faq/projections';
 import type { TopicEvent } from '#ruche/forums';
-import { forumsProjections } from '#ruche/forums/nest';
-import { identityProjections } from '#ruche/identity/nest';
-import { indicatorsProjections } from '#ruche/indicators/nest';
-import { notificationsProjections } from '#ruche/notifications/nest';
+import { forumsProjections } from '#ruche/forums/projections';
+import { identityProjections } from '#ruche/identity/projections';
+import { indicatorsProjections } from '#ruche/indicators/projections';
+import { notificationsProjections } from '#ruche/notifications/projections';
 import { replayThreadsAvailable, type Projection, type ReplayThreads, type SqlDialect } from '#ruche/projections';
-import { searchProjections } from '#ruche/search/nest';
-import { spacesProjections } from '#ruche/spaces/nest';
+import { searchProjections } from '#ruche/search/projections';
+import { spacesProjections } from '#ruche/spaces/projections';
 import { securityAuditProjection } from './security/security-audit.projection.js';
 
 /**

@@ -4,3 +4,4 @@ export * from './faq.projection.js';
 export * from './faq.dto.js';
 export * from './faq.module.js';
 export * from './topic-to-promote.js';
+export * from './projections.js';

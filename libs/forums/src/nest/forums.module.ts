@@ -2,11 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { SpacesModule, UNREAD_TOPICS } from '#ruche/spaces/nest';
 import { forumCommandHandlers } from './forum.commands.js';
 import { forumQueryHandlers, UnreadTopics } from './forum.queries.js';
-import { forumPostsProjection } from './forum-posts.projection.js';
-import { forumTopicsProjection } from './forum-topics.projection.js';
 import { ForumsController } from './forums.controller.js';
-
-export const forumsProjections = [forumTopicsProjection, forumPostsProjection];
 
 /**
  * Gives the spaces context (GET /api/spaces/:id) the caller's unread topics without importing

@@ -4,3 +4,4 @@ export * from './forum-topics.projection.js';
 export * from './forum-posts.projection.js';
 export * from './forums.dto.js';
 export * from './forums.module.js';
+export * from './projections.js';

@@ -6,10 +6,7 @@ import { AUTH_SETTINGS, type AuthSettings } from './auth.settings.js';
 import { SessionStore } from './session.store.js';
 import { UserDirectory } from './user-directory.js';
 import { identityCommandHandlers } from './sign-in.command.js';
-import { usersProjection } from './users.projection.js';
 import { UsersQueries } from './users.queries.js';
-
-export const identityProjections = [usersProjection];
 
 /** Sign-in, sessions and users. OpenID Connect plugs in beside the dev sign-in later. */
 @Module({})

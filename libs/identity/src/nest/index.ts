@@ -10,3 +10,4 @@ export * from './oidc.claims.js';
 export * from './oidc.settings.js';
 export * from './oidc.sign-in.js';
 export * from './oidc.module.js';
+export * from './projections.js';

@@ -6,3 +6,4 @@ export * from './figures.reader.js';
 export * from './explain.reader.js';
 export * from './indicators.module.js';
 export * from './indicators.responses.js';
+export * from './projections.js';

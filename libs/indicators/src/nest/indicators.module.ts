@@ -6,10 +6,7 @@ import { ExplainReader } from './explain.reader.js';
 import { FiguresReader } from './figures.reader.js';
 import { IndicatorAccess } from './indicator-access.js';
 import { EstablishmentsController, IndicatorsController, PublicIndicatorsController } from './indicators.controller.js';
-import { indicatorsProjection } from './indicators.projection.js';
 import { indicatorQueryHandlers } from './indicators.queries.js';
-
-export const indicatorsProjections = [indicatorsProjection];
 
 @Module({
   imports: [SpacesModule],

@@ -5,3 +5,4 @@ export * from './notifications.dto.js';
 export * from './notifications.module.js';
 export * from './notifications.projection.js';
 export * from './notifications.queries.js';
+export * from './projections.js';

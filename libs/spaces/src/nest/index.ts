@@ -6,3 +6,4 @@ export * from './spaces.projection.js';
 export * from './spaces.dto.js';
 export * from './spaces.module.js';
 export * from './space.upcasters.js';
+export * from './projections.js';

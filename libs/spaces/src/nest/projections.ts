@@ -1,0 +1,8 @@
+import { spacesProjection } from './spaces.projection.js';
+import { spaceActivityProjection } from './space-activity.projection.js';
+
+/**
+ * The context's projections, for the app's list (apps/api/src/app-projections.ts): apart from
+ * its Nest module, so that a replay thread or a process that only projects loads no framework.
+ */
+export const spacesProjections = [spacesProjection, spaceActivityProjection];
