@@ -38,7 +38,7 @@ export const DEMO_SPACES = {
  * Writes the demo's school year (seedSyntheticYear) into the app's store with its live projections
  * paused, which then catch up on the whole year in batches. Fed live, each of the year's thousands
  * of small appends woke every projection for a transaction of its own: the first start's seed
- * took 11.2–14.7 s on SQLite here, against 5.2–5.5 s paused (catch-up included).
+ * took 11.2–14.7 s on SQLite here, against 5.2–7.9 s paused (catch-up included).
  */
 export async function seedDemoYear(app: INestApplicationContext, options: DemoYearOptions): Promise<DemoYearResult> {
   const runner = app.get<ProjectionRunner>(PROJECTION_RUNNER);

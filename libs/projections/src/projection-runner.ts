@@ -332,7 +332,9 @@ export class ProjectionRunner {
    * Runs `write` with the projections not fed, then feeds them again from their checkpoints: for
    * a bulk writer in this process (the demo's school year), each of whose thousands of small
    * appends would wake every projection for a transaction of its own, where one catch-up after
-   * reads them in batches. A runner that was not started stays stopped.
+   * reads them in batches. A runner that was not started stays stopped. As at a stop, waits for
+   * a position (waitForPosition) resolve false and the leases are released: for a process that
+   * does not serve yet (the first start's seed, before it listens).
    */
   async pausedWhile<T>(write: () => Promise<T>): Promise<T> {
     if (!this.started) return write();
