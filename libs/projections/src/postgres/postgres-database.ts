@@ -153,10 +153,8 @@ async function copyRows(client: pg.PoolClient, insert: BulkInsert): Promise<numb
  */
 function copyText(value: SqlValue): string {
   if (typeof value === 'string') return COPY_SPECIAL.test(value) ? value.replace(COPY_SPECIALS, escapeForCopy) : value;
-  if (typeof value === 'number') return `${value}`;
-  if (value === null) return '\\N';
-  if (typeof value === 'bigint') return value.toString();
-  throw new Error('undefined is not a SQL value (use null)');
+  const bound = bindable(value);
+  return bound === null ? '\\N' : `${bound}`;
 }
 const COPY_SPECIAL = /[\\\n\r\t\u0000]/;
 const COPY_SPECIALS = /[\\\n\r\t\u0000]/g;
