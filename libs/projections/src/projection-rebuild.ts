@@ -500,7 +500,9 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       folds = [];
       // The staged tables join the (empty) shadow tables; from here on the replay writes those.
       report({ phase: 'copy', position, head });
-      for (const failed of await Promise.all(finishing)) if (failed) throw failed;
+      // Written out while the other threads copy theirs in: the copy below then starts at once.
+      const [, failures] = await Promise.all([area.seal?.(), Promise.all(finishing)]);
+      for (const failed of failures) if (failed) throw failed;
       const copy = async (from: StagingArea, indices: readonly number[]): Promise<void> => {
         await from.copyInto(
           indices.flatMap((index) => Object.values(shadows[index]!)),

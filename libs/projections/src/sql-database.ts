@@ -129,6 +129,12 @@ export interface StagingArea {
    */
   holdReadStoreWhile?(copy: Promise<unknown>): Promise<void>;
   /**
+   * Optional: commits and closes `db` now, keeping what it holds, so that a later copyInto
+   * starts copying at once. A rebuild seals its own area while another thread copies its file
+   * into the read store (SQLite: writing out a year's staged pages takes seconds).
+   */
+  seal?(): Promise<void>;
+  /**
    * Closes `db` and copies the rows of `tables` (with a virtual table's own storage) into the
    * same-named tables of the read store, which must exist, with the indexes they have in the
    * staging area, a table per transaction; `inEachTransaction` runs first in each (the rebuild checks its claim there).

@@ -439,6 +439,10 @@ class SqliteStagingArea implements StagingArea {
     return this.target.holdWhile(copy);
   }
 
+  async seal(): Promise<void> {
+    await this.db.closeStaged(true);
+  }
+
   async copyInto(
     tables: readonly string[],
     inEachTransaction: (tx: SqlExecutor) => Promise<void>,
