@@ -45,6 +45,7 @@ export function withUpcasters(store: EventStore, upcasters: readonly Upcaster[])
       store.appendToStream(s, e, o),
     readStream: async (s: string, o?: ReadStreamOptions) => (await store.readStream(s, o)).map(up),
     readAll: async (o?: ReadAllOptions) => (await store.readAll(o)).map(up),
+    readEvents: async (p: readonly number[]) => (await store.readEvents(p)).map(up),
     subscribeToAll(o?: SubscribeToAllOptions): EventSubscription {
       const inner = store.subscribeToAll(o);
       return {

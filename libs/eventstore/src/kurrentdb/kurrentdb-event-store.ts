@@ -20,6 +20,7 @@ import type {
   SubscribeToAllOptions,
 } from '../event-store.js';
 import { EventStoreClosedError } from '../errors.js';
+import { positionsToRead } from '../read-positions.js';
 import { prepareAppend } from '../append-validation.js';
 import {
   isStreamNotFound,
@@ -187,6 +188,27 @@ export class KurrentDbEventStore implements EventStore {
       if (events.length === wanted) break;
     }
     return events;
+  }
+
+  /** One read of $all per position, each starting at that very position (inclusive there). */
+  async readEvents(positions: readonly number[]): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const found = await Promise.all(
+      positionsToRead(positions).map(async (position) => {
+        for await (const resolved of this.client.readAll({
+          direction: FORWARDS,
+          fromPosition: toReadPosition(position),
+          maxCount: 1,
+          filter: excludeSystemEvents(),
+        })) {
+          if (!resolved.event || isSystemEvent(resolved.event)) continue;
+          const event = toRecordedEvent(resolved.event, resolved.commitPosition);
+          return event.position === position ? event : undefined;
+        }
+        return undefined;
+      }),
+    );
+    return found.filter((event): event is RecordedEvent => event !== undefined);
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): EventSubscription {

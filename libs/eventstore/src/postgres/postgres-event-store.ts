@@ -13,6 +13,7 @@ import type {
   SubscribeToAllOptions,
 } from '../event-store.js';
 import { EventStoreClosedError } from '../errors.js';
+import { positionsToRead } from '../read-positions.js';
 import { prepareAppend } from '../append-validation.js';
 import type { ExistingEvent } from '../append-rules.js';
 import { CatchUpSubscription, ChangeNotifier, type CatchUpSource } from '../catch-up-subscription.js';
@@ -256,6 +257,14 @@ export class PostgresEventStore implements EventStore {
     assertCount('fromPosition', fromPosition);
     if (maxCount === 0) return [];
     const { rows } = await this.pool.query<EventRow>({ text: this.sql.readAll, values: [fromPosition, maxCount ?? null], rowMode: 'array' });
+    return rows.map(toRecordedEvent);
+  }
+
+  async readEvents(positions: readonly number[]): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const wanted = positionsToRead(positions);
+    if (wanted.length === 0) return [];
+    const { rows } = await this.pool.query<EventRow>({ text: this.sql.readEvents, values: [wanted], rowMode: 'array' });
     return rows.map(toRecordedEvent);
   }
 
@@ -635,6 +644,7 @@ function statements(t: EventStoreTables) {
     readStreamBackwards: `SELECT ${EVENT_COLUMNS} FROM ${t.events}
       WHERE stream_name = $1 AND ($2::bigint IS NULL OR revision <= $2::bigint) ORDER BY revision DESC LIMIT $3`,
     readAll: `SELECT ${EVENT_COLUMNS} FROM ${t.events} WHERE position > $1 ORDER BY position LIMIT $2`,
+    readEvents: `SELECT ${EVENT_COLUMNS} FROM ${t.events} WHERE position = ANY ($1::bigint[]) ORDER BY position`,
     streamRevision: `SELECT revision FROM ${t.streams} WHERE stream_name = $1`,
     head: `SELECT coalesce(max(position), 0) AS head FROM ${t.events}`,
     findEvents: `SELECT event_id, revision, position FROM ${t.events} WHERE stream_name = $1 AND event_id = ANY ($2::uuid[])`,

@@ -14,6 +14,7 @@ import type {
   SubscribeToAllOptions,
 } from '../event-store.js';
 import { EventStoreClosedError } from '../errors.js';
+import { positionsToRead } from '../read-positions.js';
 import { prepareAppend, type PreparedEvent } from '../append-validation.js';
 import { expectationHolds, resolveRetry, type ExistingEvent } from '../append-rules.js';
 import { CatchUpSubscription, ChangeNotifier } from '../catch-up-subscription.js';
@@ -87,6 +88,7 @@ export class SqliteEventStore implements EventStore {
   private readonly readForwards;
   private readonly readBackwards;
   private readonly readAfter;
+  private readonly readAt;
   private readonly selectHead;
   private readonly writeGroup;
   private readonly writeOne;
@@ -117,6 +119,10 @@ export class SqliteEventStore implements EventStore {
     ).raw(true);
     this.readAfter = db.prepare<[number, number], EventRow>(
       `SELECT ${EVENT_COLUMNS} FROM es_events WHERE position > ? ORDER BY position ASC LIMIT ?`,
+    ).raw(true);
+    // The positions as one JSON array: any number of them in one prepared statement.
+    this.readAt = db.prepare<[string], EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM es_events WHERE position IN (SELECT value FROM json_each(?)) ORDER BY position ASC`,
     ).raw(true);
     this.selectHead = db.prepare<[], { head: number | null }>('SELECT max(position) AS head FROM es_events');
 
@@ -182,6 +188,13 @@ export class SqliteEventStore implements EventStore {
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     this.assertOpen();
     return this.readAllSync(boundOf(options.fromPosition, 'fromPosition', 0), limitOf(options.maxCount));
+  }
+
+  async readEvents(positions: readonly number[]): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const wanted = positionsToRead(positions);
+    if (wanted.length === 0) return [];
+    return this.readAt.all(JSON.stringify(wanted)).map(toRecordedEvent);
   }
 
   subscribeToAll(options: SubscribeToAllOptions = {}): EventSubscription {

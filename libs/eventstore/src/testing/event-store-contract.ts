@@ -416,6 +416,36 @@ export function describeEventStoreContract(
       });
     });
 
+    describe('readEvents', () => {
+      it('reads the events at given positions in position order, each once, leaving out positions the log lacks', async () => {
+        const a = freshStream('alpha');
+        const b = freshStream('beta');
+        const head = await store.headPosition();
+        await store.appendToStream(a, events(3));
+        await store.appendToStream(b, events(2));
+        await store.appendToStream(a, events(2));
+        const all = await store.readAll({ fromPosition: head });
+        const at = (i: number): number => all[i]!.position;
+        const beyond = (await store.headPosition()) + 1_000;
+        const read = await store.readEvents([at(5), at(1), beyond, at(5), at(3), at(6)]);
+        expect(read).toEqual([all[1], all[3], all[5], all[6]]);
+        for (const e of read) expect(e.createdAt).toBeInstanceOf(Date);
+        expect(await store.readEvents([])).toEqual([]);
+        expect(await store.readEvents([beyond])).toEqual([]);
+      });
+
+      it.each([
+        ['0', [0]],
+        ['a negative position', [-3]],
+        ['a fraction', [1.5]],
+        ['a string', ['7' as unknown as number]],
+        ['NaN among valid ones', [1, Number.NaN]],
+      ])('rejects %s with a RangeError naming positions', async (_, positions) => {
+        await expect(store.readEvents(positions)).rejects.toThrow(RangeError);
+        await expect(store.readEvents(positions)).rejects.toThrow(/positions/);
+      });
+    });
+
     describe('subscribeToAll', () => {
       it(
         'started mid-history while appends continue, switches to live with no gap and no duplicate; close() ends it',
@@ -603,7 +633,7 @@ export function describeEventStoreContract(
         }),
       };
 
-      it('turns a stored v1 event into v2 in readStream, readAll and subscribe, and leaves the stored event unchanged', async () => {
+      it('turns a stored v1 event into v2 in readStream, readAll, readEvents and subscribe, and leaves the stored event unchanged', async () => {
         const upcasting = withUpcasters(store, [v1ToV2]);
         const stream = freshStream('topic');
         const head = await store.headPosition();
@@ -619,6 +649,7 @@ export function describeEventStoreContract(
         };
         expectUpcast(await upcasting.readStream(stream));
         expectUpcast(await upcasting.readAll({ fromPosition: head }));
+        expectUpcast(await upcasting.readEvents((await store.readAll({ fromPosition: head })).map((e) => e.position)));
 
         const collector = new SubscriptionCollector(upcasting.subscribeToAll({ fromPosition: head }));
         await collector.until((r) => r.length >= 2, 'two upcast events from the subscription');

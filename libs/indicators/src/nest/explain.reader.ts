@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { EventStore } from '#ruche/eventstore';
 import type { SqlDatabase, SqlValue } from '#ruche/projections';
-import { encodeCursor, READ_DB, type Page } from '#ruche/platform';
+import { encodeCursor, EVENT_STORE, READ_DB, type Page } from '#ruche/platform';
 import type { DaySpan } from '../calendar.js';
-import { CONTRIBUTION_FIELDS, COUNTED_FIELDS, type CountedField } from '../counted-events.js';
+import { CONTRIBUTION_FIELDS, COUNTED_FIELDS, countedFactOf, type CountedField, type LoggedEvent } from '../counted-events.js';
 import { ANSWER_WINDOW_SECONDS, type FigureField } from '../figures.js';
 import type { Selection } from './figures.reader.js';
 
@@ -15,18 +16,11 @@ export interface ExplainedEvent {
   at: string;
 }
 
-interface FactRow {
-  position: number;
-  type: string;
-  stream_name: string;
-  created_at: string;
-  at: string;
-}
-
 /**
- * The events behind one figure, in log order, from the indicators' read model (which keeps
- * every counted event's position, type, stream and times), so that listing them never scans
- * the log:
+ * The events behind one figure, in log order. Their positions come from the indicators' read
+ * model (every counted event's position, space, day, field and person), the events themselves
+ * from the log by position (EventStore.readEvents), so that listing them never scans the log
+ * and the read model keeps no copy of what the log holds:
  * - a count (topics, replies, newMembers, documents, revisions, faqPublished, views): each
  *   event it counted;
  * - contributors, uniqueVisitors: each person's first event that made them one, so the list is
@@ -37,7 +31,10 @@ interface FactRow {
  */
 @Injectable()
 export class ExplainReader {
-  constructor(@Inject(READ_DB) private readonly db: SqlDatabase) {}
+  constructor(
+    @Inject(READ_DB) private readonly db: SqlDatabase,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
 
   async explain(selection: Selection, field: FigureField, span: DaySpan, now: Date, after: number, limit: number): Promise<Page<ExplainedEvent>> {
     const params: SqlValue[] = [...selection.params];
@@ -65,18 +62,20 @@ export class ExplainReader {
       const measured = `FROM ind_topics tp ${sel('tp')} AND tp.opened_day >= ${from} AND tp.opened_day <= ${to} AND tp.first_reply_ms IS NOT NULL`;
       positions = `SELECT tp.opened_position ${measured} UNION SELECT tp.first_reply_position ${measured}`;
     }
-    const rows = await this.db.query<FactRow>(
-      `SELECT f.position, f.type, f.stream_name, f.created_at, f.at FROM ind_facts f
+    const rows = await this.db.query<{ position: number | string }>(
+      `SELECT f.position FROM ind_facts f
         WHERE f.position IN (${positions}) AND f.position > ${add(after)}
         ORDER BY f.position LIMIT ${add(limit + 1)}`,
       params,
     );
-    const items = rows.slice(0, limit).map((row) => ({
-      position: Number(row.position),
-      type: row.type,
-      streamName: row.stream_name,
-      createdAt: row.created_at,
-      at: row.at,
+    const events = await this.store.readEvents(rows.slice(0, limit).map((row) => Number(row.position)));
+    const items = events.map((event) => ({
+      position: event.position,
+      type: event.type,
+      streamName: event.streamName,
+      createdAt: event.createdAt.toISOString(),
+      // The time that put it in its day: every event a figure counts has one.
+      at: countedFactOf(event as LoggedEvent)?.at ?? event.createdAt.toISOString(),
     }));
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.position]) : null };

@@ -1,7 +1,7 @@
 import type { DocumentEvent } from '#ruche/documents';
 import type { RecordedEvent } from '#ruche/eventstore';
 import { chunks, inKeyOrder, insertReturning, insertRows, type PhysicalTables, type ReplayFold, type SqlExecutor, type SqlValue } from '#ruche/projections';
-import { isoInstant, parisDay, startOfMonth } from '../calendar.js';
+import { parisDay, startOfMonth } from '../calendar.js';
 import { countedFactOf, isContribution, type CountedField } from '../counted-events.js';
 import { ANSWER_WINDOW_SECONDS } from '../figures.js';
 import { ACADEMY_KEY, addToDay, mergeMonths, monthBit, NO_ESTABLISHMENT_KEY, PEOPLE_GROUPS, type IndicatorTable } from './indicators.projection.js';
@@ -145,7 +145,7 @@ export class IndicatorFold implements ReplayFold<IndicatorTable> {
       row.counts[fact.field] += 1;
       const contribution = isContribution(fact.field);
       if (contribution && (row.lastContributionAt === null || fact.at > row.lastContributionAt)) row.lastContributionAt = fact.at;
-      facts.push([event.position, fact.spaceId, day, fact.field, fact.userId, event.type, event.streamName, isoInstant(event.createdAt), fact.at]);
+      facts.push([event.position, fact.spaceId, day, fact.field, fact.userId]);
       if (contribution || fact.field === 'views') {
         const kind = contribution ? 'c' : 'v';
         const byKind = (row.people ??= new Map());
@@ -178,7 +178,7 @@ export class IndicatorFold implements ReplayFold<IndicatorTable> {
         replies.push({ topicId: data.topicId, by: data.by, at: data.at, ms: Date.parse(data.at), position: event.position });
       }
     }
-    await insertRows(tx, `INSERT INTO ${t.ind_facts} (position, space_id, day, field, user_id, type, stream_name, created_at, at)`, 9, facts, '');
+    await insertRows(tx, `INSERT INTO ${t.ind_facts} (position, space_id, day, field, user_id)`, 5, facts, '');
 
     // The topics answered in this batch but opened before it (and written since): read once.
     const missing = [...new Set(replies.map((r) => r.topicId))].filter((id) => !topics.has(id));

@@ -116,15 +116,17 @@ const categoryOf = (streamName: string): string => streamName.slice(0, streamNam
  * - ind_topics: each topic's opening and first reply from someone else (unanswered topics,
  *   time to first reply); ind_reply_months: those times per space and month of opening, as a
  *   list, so that a year's medians read a few rows per space;
- * - ind_facts: every counted event (position, type, stream, times), for /explain;
+ * - ind_facts: every counted event's position, space, day, field and person, for /explain,
+ *   which reads the events themselves from the log by position;
  * - ind_competences: fiches per PIX competence and space; ind_milestones: the PIX deployment.
  * apply uses nothing but the event: its own `at` fixes its day (Europe/Paris).
  */
 export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<IndicatorTable> = {
   name: INDICATORS_PROJECTION,
   // 6: ind_people_groups' covering index (query indexes come with a rebuild). 7: on SQLite, the
-  // days, months and people tables WITHOUT ROWID, ind_facts keyed by its rowid.
-  version: 7,
+  // days, months and people tables WITHOUT ROWID, ind_facts keyed by its rowid. 8: ind_facts
+  // without the events' type, stream and times (explain reads them from the log).
+  version: 8,
   // Seconds to replay a school year (see Projection.replayWeight).
   replayWeight: { sqlite: 25, postgres: 79 },
   tables: INDICATOR_TABLES,
@@ -222,11 +224,7 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
          space_id TEXT NOT NULL,
          day TEXT NOT NULL,
          field TEXT NOT NULL,
-         user_id TEXT NOT NULL,
-         type TEXT NOT NULL,
-         stream_name TEXT NOT NULL,
-         created_at TEXT NOT NULL,
-         at TEXT NOT NULL
+         user_id TEXT NOT NULL
        )`,
     );
     await db.execute(
@@ -313,9 +311,9 @@ export const indicatorsProjection: Projection<IndicatorTable> & BatchApplicable<
 
     await upsertDay(tx, t, fact.spaceId, day, counts, contribution ? fact.at : null);
     await tx.execute(
-      `INSERT INTO ${t.ind_facts} (position, space_id, day, field, user_id, type, stream_name, created_at, at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [recorded.position, fact.spaceId, day, fact.field, fact.userId, recorded.type, recorded.streamName, recorded.createdAt.toISOString(), fact.at],
+      `INSERT INTO ${t.ind_facts} (position, space_id, day, field, user_id)
+       VALUES ($1, $2, $3, $4, $5)`,
+      [recorded.position, fact.spaceId, day, fact.field, fact.userId],
     );
     if (contribution || fact.field === 'views') {
       const kind = contribution ? PEOPLE_KINDS.contributor : PEOPLE_KINDS.visitor;
