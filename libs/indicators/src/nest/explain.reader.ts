@@ -48,24 +48,22 @@ export class ExplainReader {
     const sel = (table: string): string => inSelection.replace('{table}', table);
     let positions: string;
     if ((COUNTED_FIELDS as readonly string[]).includes(field)) {
-      positions = `SELECT f2.position FROM ind_facts f2 ${sel('f2')} AND f2.field = ${add(field as CountedField)}
+      positions = `SELECT f2.position AS position FROM ind_facts f2 ${sel('f2')} AND f2.field = ${add(field as CountedField)}
                      AND f2.day >= ${from} AND f2.day <= ${to}`;
     } else if (field === 'contributors' || field === 'uniqueVisitors') {
       const fields = field === 'contributors' ? CONTRIBUTION_FIELDS : (['views'] as const);
-      positions = `SELECT MIN(f2.position) FROM ind_facts f2 ${sel('f2')} AND f2.field IN (${fields.map((f) => add(f)).join(', ')})
+      positions = `SELECT MIN(f2.position) AS position FROM ind_facts f2 ${sel('f2')} AND f2.field IN (${fields.map((f) => add(f)).join(', ')})
                      AND f2.day >= ${from} AND f2.day <= ${to} GROUP BY f2.user_id`;
     } else if (field === 'unansweredTopics') {
       const cutoff = add(new Date(now.getTime() - ANSWER_WINDOW_SECONDS * 1000).toISOString());
-      positions = `SELECT tp.opened_position FROM ind_topics tp ${sel('tp')} AND tp.opened_day >= ${from} AND tp.opened_day <= ${to}
+      positions = `SELECT tp.opened_position AS position FROM ind_topics tp ${sel('tp')} AND tp.opened_day >= ${from} AND tp.opened_day <= ${to}
                      AND tp.answered_in_window = 0 AND tp.opened_at < ${cutoff}`;
     } else {
       const measured = `FROM ind_topics tp ${sel('tp')} AND tp.opened_day >= ${from} AND tp.opened_day <= ${to} AND tp.first_reply_ms IS NOT NULL`;
-      positions = `SELECT tp.opened_position ${measured} UNION SELECT tp.first_reply_position ${measured}`;
+      positions = `SELECT tp.opened_position AS position ${measured} UNION SELECT tp.first_reply_position ${measured}`;
     }
     const rows = await this.db.query<{ position: number | string }>(
-      `SELECT f.position FROM ind_facts f
-        WHERE f.position IN (${positions}) AND f.position > ${add(after)}
-        ORDER BY f.position LIMIT ${add(limit + 1)}`,
+      `SELECT p.position FROM (${positions}) p WHERE p.position > ${add(after)} ORDER BY p.position LIMIT ${add(limit + 1)}`,
       params,
     );
     const events = await this.store.readEvents(rows.slice(0, limit).map((row) => Number(row.position)));
