@@ -3,7 +3,7 @@ import type { EventStore } from '#ruche/eventstore';
 import type { SqlDatabase, SqlValue } from '#ruche/projections';
 import { encodeCursor, EVENT_STORE, READ_DB, type Page } from '#ruche/platform';
 import type { DaySpan } from '../calendar.js';
-import { CONTRIBUTION_FIELDS, COUNTED_FIELDS, countedFactOf, type CountedField, type LoggedEvent } from '../counted-events.js';
+import { CONTRIBUTION_FIELDS, COUNTED_FIELDS, countedFactOf, type CountedField } from '../counted-events.js';
 import { ANSWER_WINDOW_SECONDS, type FigureField } from '../figures.js';
 import type { Selection } from './figures.reader.js';
 
@@ -67,14 +67,11 @@ export class ExplainReader {
       params,
     );
     const events = await this.store.readEvents(rows.slice(0, limit).map((row) => Number(row.position)));
-    const items = events.map((event) => ({
-      position: event.position,
-      type: event.type,
-      streamName: event.streamName,
-      createdAt: event.createdAt.toISOString(),
+    const items = events.map((event) => {
+      const createdAt = event.createdAt.toISOString();
       // The time that put it in its day: every event a figure counts has one.
-      at: countedFactOf(event as LoggedEvent)?.at ?? event.createdAt.toISOString(),
-    }));
+      return { position: event.position, type: event.type, streamName: event.streamName, createdAt, at: countedFactOf(event)?.at ?? createdAt };
+    });
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.position]) : null };
   }

@@ -448,8 +448,8 @@ class SqliteStagingArea implements StagingArea {
     inEachTransaction: (tx: SqlExecutor) => Promise<void>,
     onProgress: (rowsCopied: number) => void = () => undefined,
   ): Promise<number> {
-    // Its exclusive lock must go before the read store can attach the file.
-    await this.db.close();
+    // Its exclusive lock must go before the read store can attach the file (a no-op once sealed).
+    await this.seal();
     return this.target.copyFrom(this.file, tables, inEachTransaction, onProgress);
   }
 
