@@ -582,7 +582,7 @@ describe.each(backends)('read models under crashes and rebuilds (%s)', (label, m
     expect(await rebuildLeftovers(backend, db)).toEqual([]);
   }, 180_000);
 
-  it('rebuilds deterministically: again, on two threads side by side (each with a staging file on SQLite, a connection on PostgreSQL), to identical tables, every event applied once', async () => {
+  it('rebuilds deterministically: again, on two threads side by side (each with a staging database on SQLite, a connection on PostgreSQL), to identical tables, every event applied once', async () => {
     const before = await digests(db, tables);
     const line = await rebuildInChild(backend);
     expect(line).toMatch(/^rebuilt /);

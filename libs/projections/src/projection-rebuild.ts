@@ -483,9 +483,9 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
     }
 
     if (staging) {
-      // The query indexes are built in the staging files, each thread its own at once, then
-      // copied in with the rows (copyInto): no index is built on the read store's file. Each
-      // other thread copies its own file while this one finishes its share, this one's after.
+      // The query indexes are built in the staging databases, each thread its own at once,
+      // then copied in with the rows (copyInto): no index is built on the read store's file.
+      // Each other thread pushes its own in while this one finishes its share, this one's after.
       const area = staging;
       report({ phase: 'index', position, head });
       const finishing = threads.map(({ thread, area: theirs }) => {
@@ -500,9 +500,7 @@ export async function rebuildProjections(context: RebuildManyContext, options: R
       folds = [];
       // The staged tables join the (empty) shadow tables; from here on the replay writes those.
       report({ phase: 'copy', position, head });
-      // Written out while the other threads copy theirs in: the copy below then starts at once.
-      const [, failures] = await Promise.all([area.seal?.(), Promise.all(finishing)]);
-      for (const failed of failures) if (failed) throw failed;
+      for (const failed of await Promise.all(finishing)) if (failed) throw failed;
       const copy = async (from: StagingArea, indices: readonly number[]): Promise<void> => {
         await from.copyInto(
           indices.flatMap((index) => Object.values(shadows[index]!)),

@@ -18,7 +18,7 @@ export interface ProjectionSource {
 
 /**
  * A rebuild may share its projections out between this thread and worker threads: on SQLite
- * `count - 1` of them, each with a staging file of its own (the replay is CPU bound on one core:
+ * `count - 1` of them, each with a staging database of its own (the replay is CPU bound on one core:
  * B-tree inserts, JSON, the projections' own code, and a machine has more); on PostgreSQL one per
  * replay connection but this thread's, each with a connection of its own (the projections' code
  * and the driver of every connection on one core were the bottleneck). The batches are read
@@ -40,8 +40,8 @@ export interface ReplayThreads {
 }
 
 /**
- * Where a replay thread writes: a staging file its rebuild handed over (SQLite), which the thread
- * copies into the read store's shadow tables itself when it finishes, or the read store itself
+ * Where a replay thread writes: a private staging database of its own (SQLite), which the thread
+ * pushes into the read store's shadow tables itself when it finishes, or the read store itself
  * over a connection of its own (PostgreSQL: the shadow tables, which exist already); on the read
  * store, each transaction also records the rebuild's progress on its projections' claims
  * (`token`).
@@ -183,7 +183,7 @@ export class ReplayThread {
   }
 
   /**
-   * Applies a batch to the thread's projections, after those posted before: in its staging file,
+   * Applies a batch to the thread's projections, after those posted before: in its staging database,
    * or on its connection with `claim` recorded (a connection target).
    */
   apply(events: readonly RecordedEvent[], claim?: ReplayClaim): Promise<void> {
@@ -191,8 +191,8 @@ export class ReplayThread {
   }
 
   /**
-   * After every batch posted, writes what the folds kept; then, in a staging file, builds the
-   * query indexes, commits and closes it, and copies its tables into the read store's shadow
+   * After every batch posted, writes what the folds kept; then, in a staging database, builds
+   * the query indexes and pushes its tables into the read store's shadow
    * tables, a table per transaction, each recording `claim`; on a connection, records `claim`
    * and closes it.
    */

@@ -2,12 +2,12 @@
  * A replay thread of a rebuild (see replay-threads.ts): it builds the projections it was given
  * from their source module and applies each batch the rebuild posts, in order, where its target
  * says:
- * - a staging file its rebuild handed over (SQLite): it creates their tables there; told to
- *   finish, it writes what the folds kept, builds their query indexes, commits and closes the
- *   file, then copies its tables into the read store's shadow tables (a table per transaction,
- *   which records the claims): the rebuild's own thread meanwhile finishes its share, and copies
- *   its file after. Until then it writes nothing to the read store: the rebuild keeps the claim
- *   and the progress.
+ * - a staging database of its own (SQLite, private to this thread's connection): it creates
+ *   their tables there; told to finish, it writes what the folds kept, builds their query
+ *   indexes, then pushes its tables into the read store's shadow tables (a table per
+ *   transaction, which records the claims): the rebuild's own thread meanwhile finishes its
+ *   share, and pushes its own after. Until then it writes nothing to the read store: the
+ *   rebuild keeps the claim and the progress.
  * - a connection of its own to the read store (PostgreSQL): the shadow tables exist; each batch's
  *   transaction also records the rebuild's progress on this thread's claims, and fails when
  *   another rebuild took them over. Told to finish, it writes what the folds kept, with the
@@ -54,7 +54,7 @@ try {
   const staged = target.kind === 'staging';
   // One connection: this thread's batches run one after the other.
   const db: SqlDatabase = staged
-    ? SqliteDatabase.openStagingFile(target.handOver.file)
+    ? SqliteDatabase.openScratch()
     : await PostgresDatabase.open({ connectionString: target.connection.connectionString, schema: target.connection.schema, max: 1 });
   const names = mine.map(({ projection }) => projection.name);
   /** On a connection, the claims go with each transaction: a batch of a rebuild taken over is rolled back. */
@@ -64,18 +64,13 @@ try {
     await recordClaims(tx, target.token, names, claim);
   };
   /**
-   * The staging file into the read store's shadow tables, while the rebuild's own thread finishes
-   * its share: both used to wait for that thread (a school year: 8 s of the worker's tables after
-   * 13 s of the other's folds and indexes). Each table's transaction checks the claims.
+   * This thread's staging database into the read store's shadow tables, while the rebuild's own
+   * thread finishes its share: both used to wait for that thread (a school year: 8 s of the
+   * worker's tables after 13 s of the other's folds and indexes). Each table's transaction checks the claims.
    */
   const copyIntoReadStore = async (handOver: StagingHandOver, token: string, claim: ReplayClaim): Promise<void> => {
-    const readStore = SqliteDatabase.open(handOver.readStore);
-    try {
-      const tables = mine.flatMap(({ tables }) => Object.values(tables));
-      await readStore.copyFrom(handOver.file, tables, (tx) => recordClaims(tx, token, names, claim), () => undefined);
-    } finally {
-      await readStore.close();
-    }
+    const tables = mine.flatMap(({ tables }) => Object.values(tables));
+    await (db as SqliteDatabase).pushInto(handOver.readStore, tables, (tx) => recordClaims(tx, token, names, claim), () => undefined);
   };
   if (staged) {
     await db.transaction(async (tx) => {
@@ -92,16 +87,15 @@ try {
   const handle = async (request: ReplayThreadRequest): Promise<void> => {
     if (failed) return;
     if (request.kind === 'finish') {
-      // What the folds kept; in a staging file, the indexes only queries read too, built here
+      // What the folds kept; in a staging database, the indexes only queries read too, built here
       // over every row: both are copied in with the rows.
       await db.transaction(async (tx) => {
         for (const { projection, tables, fold } of mine) await finishFold(projection, fold, tx, tables, last);
         if (staged) for (const { projection, tables } of mine) await projection.createQueryIndexes?.(tx, tables);
         await claimed(tx, request.claim);
       }, { durable: false });
-      // A staging file's one transaction is committed as it closes.
-      await db.close();
       if (target.kind === 'staging') await copyIntoReadStore(target.handOver, target.token, request.claim);
+      await db.close();
       say({ kind: 'finished' });
       return;
     }

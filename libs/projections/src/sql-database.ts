@@ -90,7 +90,7 @@ export interface SqlDatabase extends SqlExecutor {
   /**
    * Optional: how a rebuild's replay thread opens a connection of its own to this database, to
    * replay its share of the projections into their shadow tables (PostgreSQL; SQLite's replay
-   * threads write staging files instead).
+   * threads write staging databases of their own instead).
    */
   replayConnection?(): ReplayConnection;
   close(): Promise<void>;
@@ -99,15 +99,14 @@ export interface SqlDatabase extends SqlExecutor {
 /**
  * Where a rebuild replays the log before its tables join the read store. On SQLite, writing a
  * school year into the read store itself costs a commit (WAL pages, then their checkpoint) per
- * batch, with random-key B-trees that rewrite most of their pages each time; a scratch file of
- * its own (no WAL, no fsync, a large cache, one writer) takes the same statements at memory
- * speed; its query indexes are built there too, and its tables are then copied in whole, with
- * their indexes, a table per transaction.
+ * batch, with random-key B-trees that rewrite most of their pages each time; a scratch database
+ * of its own (private, in memory up to its cache, no journal, one writer) takes the same
+ * statements at memory speed; its query indexes are built there too, and its tables are then
+ * copied in whole, with their indexes, a table per transaction.
  * Nothing in it is durable: a crash loses it, and the rebuild starts again from position 0.
  */
-/** A staging file handed to another thread, and how that thread opens the read store it goes into. */
+/** Staging handed to another thread: the read store that thread pushes its own staging into. */
 export interface StagingHandOver {
-  file: string;
   readStore: { filename: string; busyTimeoutMs: number };
 }
 
@@ -115,10 +114,10 @@ export interface StagingArea {
   /** Where the replay writes: same dialect, same SQL; only for the rebuild that opened it. */
   readonly db: SqlDatabase;
   /**
-   * Optional: closes `db`, keeping what it holds, and answers the file behind it, for a replay
-   * thread to open (SQLite: SqliteDatabase.openStagingFile), with the read store's, which that
-   * thread may copy the file into itself (SqliteDatabase.copyFrom) once it has closed it; copyInto
-   * is then not called. Areas that cannot be handed to another thread do not have it.
+   * Optional: closes `db` and answers the read store, for a replay thread that stages in a
+   * database of its own (SQLite: SqliteDatabase.openScratch) and copies it in itself
+   * (SqliteDatabase.pushInto); copyInto is then not called. Areas whose rebuild cannot replay on
+   * other threads do not have it.
    */
   handOver?(): Promise<StagingHandOver>;
   /**
@@ -129,13 +128,7 @@ export interface StagingArea {
    */
   holdReadStoreWhile?(copy: Promise<unknown>): Promise<void>;
   /**
-   * Optional: commits and closes `db` now, keeping what it holds, so that a later copyInto
-   * starts copying at once. A rebuild seals its own area while another thread copies its file
-   * into the read store (SQLite: writing out a year's staged pages takes seconds).
-   */
-  seal?(): Promise<void>;
-  /**
-   * Closes `db` and copies the rows of `tables` (with a virtual table's own storage) into the
+   * Copies the rows of `tables` (with a virtual table's own storage) into the
    * same-named tables of the read store, which must exist, with the indexes they have in the
    * staging area, a table per transaction; `inEachTransaction` runs first in each (the rebuild checks its claim there).
    */

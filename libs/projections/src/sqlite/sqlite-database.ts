@@ -39,7 +39,7 @@ type Binding = Record<number, Bound> | Bound[];
 const STATEMENT_CACHE_SIZE = 256;
 
 /**
- * Pages of a new read store or staging file: 16 KiB rather than SQLite's 4 KiB. Read models are
+ * Pages of a new read store or staging database: 16 KiB rather than SQLite's 4 KiB. Read models are
  * written in bulk (rebuilds copy whole tables) and read in ranges; the copy of the largest
  * table of a school year (ind_facts, 1.6 M rows with its indexes) took 3.2 s against 4.7 s.
  */
@@ -65,8 +65,10 @@ export class SqliteDatabase implements SqlDatabase {
   private closed = false;
   /** A staging area after a failed transaction (see runStaged). */
   private broken: Error | undefined;
+  /** A staging database pushing its tables into the read store (pushInto): real transactions again. */
+  private pushing = false;
   /**
-   * Tables copyFrom had to copy row by row, SQLite's transfer optimization refused (their
+   * Tables copyFrom or pushInto had to copy row by row, SQLite's transfer optimization refused (their
    * staged and read-store shapes or indexes differ): correct, but several times slower.
    */
   readonly copiedRowByRow = new Set<string>();
@@ -74,7 +76,7 @@ export class SqliteDatabase implements SqlDatabase {
   private constructor(
     private readonly db: Sqlite.Database,
     private readonly filename: string,
-    /** A staging file: no journal on disk, no fsync; durability options do not apply. */
+    /** A staging database: no journal, no fsync; durability options do not apply. */
     private readonly scratch = false,
     private readonly busyTimeoutMs = 5000,
   ) {}
@@ -137,7 +139,7 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   private async runTransaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    if (this.scratch) return this.runStaged(fn);
+    if (this.scratch && !this.pushing) return this.runStaged(fn);
     this.db.exec('BEGIN IMMEDIATE');
     let ended: Error | undefined;
     const guard = (): void => {
@@ -186,9 +188,9 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   /**
-   * A staging file runs in one transaction from open to close, each of ours a stretch of it with
-   * no BEGIN, COMMIT or SAVEPOINT: a commit would write every page the batch touched to the file
-   * (the cost staging avoids), and a savepoint journals each page it touches. Nothing can be
+   * A staging database runs in one transaction from open to its push, each of ours a stretch of
+   * it with no BEGIN, COMMIT or SAVEPOINT: a commit would write every page the batch touched to
+   * the file once the cache spills (the cost staging avoids), and a savepoint journals each page it touches. Nothing can be
    * rolled back then: after one failure the staging area refuses every further statement, and
    * the rebuild that owns it starts again from nothing.
    */
@@ -212,13 +214,14 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   /**
-   * A scratch file beside this one, `<file>-staging-<id>`, for a rebuild's replay: no journal, no
-   * fsync, an exclusive lock, a 1 GiB cache, one transaction from open to close (runStaged). Files
-   * left by rebuilds that died are deleted here when `live` does not name their id.
+   * A private scratch database for a rebuild's replay (see openScratch), pushed into this one at
+   * its end. Files that rebuilds of earlier versions left beside this one (`<file>-staging-<id>`)
+   * are deleted here when `live` does not name their id: a scratch database has no name, and
+   * SQLite removes the temporary file behind it even when the process is killed.
    */
   async openStaging(id: string, live: readonly string[] = []): Promise<StagingArea | undefined> {
     if (this.scratch || this.filename === ':memory:' || this.filename === '') return undefined;
-    // `<rebuild id>` or `<rebuild id>.<n>`: a rebuild replaying on several threads has a file each.
+    // `<rebuild id>` or `<rebuild id>.<n>`: a rebuild replaying on several threads has one each.
     if (!/^[A-Za-z0-9-]{1,64}(\.[0-9]{1,3})?$/.test(id)) throw new Error(`Invalid staging id ${JSON.stringify(id)}`);
     const dir = path.dirname(path.resolve(this.filename));
     const prefix = `${path.basename(this.filename)}-staging-`;
@@ -226,17 +229,19 @@ export class SqliteDatabase implements SqlDatabase {
     for (const name of readdirSync(dir)) {
       if (name.startsWith(prefix) && !alive(name.slice(prefix.length))) rmSync(path.join(dir, name), { force: true });
     }
-    const file = path.join(dir, `${prefix}${id}`);
-    rmSync(file, { force: true });
-    return new SqliteStagingArea(this, SqliteDatabase.openStagingFile(file), file, { filename: this.filename, busyTimeoutMs: this.busyTimeoutMs });
+    return new SqliteStagingArea(this, SqliteDatabase.openScratch(), { filename: this.filename, busyTimeoutMs: this.busyTimeoutMs });
   }
 
   /**
-   * Opens (creating it if need be) a rebuild's staging file: no journal, no fsync, an exclusive
-   * lock, a 1 GiB cache, one transaction from open to close (see runStaged). A replay thread
-   * opens the file its rebuild handed over (StagingArea.handOver) this way.
+   * Opens a rebuild's staging database: by default (`file` empty) SQLite's private temporary
+   * database, kept in this connection's page cache and spilled to a temporary file (SQLITE_TMPDIR,
+   * else TMPDIR, else /var/tmp or /tmp) only past the cache's 1 GiB. No journal, no fsync, one
+   * transaction from open to its push (see runStaged): nothing is written to a file until the
+   * cache is full, where a named staging file had to write every page out before the read store
+   * could attach it (a school year: 1.8 s and 2.7 s for the two threads' 523 and 829 MB).
+   * A named `file` (tests) gets the same settings and an exclusive lock.
    */
-  static openStagingFile(file: string): SqliteDatabase {
+  static openScratch(file = ''): SqliteDatabase {
     const raw = new Sqlite(file);
     try {
       raw.pragma(`page_size = ${READ_STORE_PAGE_SIZE}`);
@@ -244,9 +249,10 @@ export class SqliteDatabase implements SqlDatabase {
       raw.unsafeMode(true);
       const mode = raw.pragma('journal_mode = OFF', { simple: true });
       raw.unsafeMode(false);
-      if (mode !== 'off') throw new Error(`A staging file needs journal_mode=OFF, but ${file} stays in ${String(mode)}`);
+      if (mode !== 'off') throw new Error(`A staging database needs journal_mode=OFF, but ${file || 'a temporary one'} stays in ${String(mode)}`);
       raw.pragma('synchronous = OFF');
-      raw.pragma('locking_mode = EXCLUSIVE');
+      // This schema only: the read store it is pushed into (attached) must stay shared.
+      if (file) raw.pragma('main.locking_mode = EXCLUSIVE');
       raw.pragma('temp_store = MEMORY');
       // 1 GiB (measured on a 200-establishment year: 6 GiB gains 5 %, larger pages or mmap nothing).
       raw.pragma(`cache_size = -${1024 * 1024}`);
@@ -263,74 +269,103 @@ export class SqliteDatabase implements SqlDatabase {
     await this.lock.run(() => until.then(() => undefined, () => undefined));
   }
 
-  /** Copies staged tables in (see StagingArea.copyInto): ATTACHes the file while it runs. */
-  async copyFrom(
-    file: string,
+  /** Runs `fn` with this connection held: this process's statements on it wait until it settles. */
+  async exclusively<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lock.run(fn);
+  }
+
+  /**
+   * Copies a staging database's tables into the read store (see StagingArea.copyInto), from the
+   * staging connection itself, which attaches the read store while it runs: the staged pages go
+   * from its cache into the read store's WAL. Ends the staging database's one transaction
+   * first (nothing is written while it stays within its cache); statements on this connection
+   * are real transactions from then on, with the read store's busy timeout.
+   */
+  async pushInto(
+    readStore: StagingHandOver['readStore'],
     tables: readonly string[],
     inEachTransaction: (tx: SqlExecutor) => Promise<void>,
     onProgress: (rowsCopied: number) => void,
   ): Promise<number> {
-    const alias = 'ruche_staging';
-    await this.lock.run(() => {
-      this.db.prepare(`ATTACH DATABASE ? AS ${alias}`).run(file);
-      // Off SQLite's defensive mode while copying: a virtual table's own tables (FTS5's) are
-      // read-only in it. The copy writes them whole, from an FTS5 table made by the same DDL.
+    if (!this.scratch) throw new Error('Only a staging database is pushed into the read store');
+    const alias = 'ruche_read';
+    await this.lock.run(async () => {
+      this.assertOpen();
+      if (this.broken) throw this.broken;
+      if (this.db.inTransaction) this.db.exec('COMMIT');
+      this.pushing = true;
+      this.db.pragma(`busy_timeout = ${Math.trunc(readStore.busyTimeoutMs)}`);
+      this.db.prepare(`ATTACH DATABASE ? AS ${alias}`).run(readStore.filename);
+      // As the read store's own copies (durable: false): its WAL is synced at checkpoints.
+      this.db.pragma(`${alias}.synchronous = NORMAL`);
       this.db.unsafeMode(true);
     });
     try {
-      const stored = await this.query<{ name: string; sql: string | null }>(
-        `SELECT name, sql FROM ${alias}.sqlite_master WHERE type = 'table'`,
-      );
-      const real: string[] = [];
-      for (const table of tables) {
-        assertIdentifier(table, 'table name');
-        const entry = stored.find((row) => row.name === table);
-        if (!entry) throw new Error(`Staged table ${table} does not exist`);
-        // A virtual table (FTS5) keeps its rows in its own tables, named <table>_<suffix>.
-        if (/^CREATE VIRTUAL TABLE/i.test(entry.sql ?? '')) {
-          for (const row of stored) if (row.name.startsWith(`${table}_`) && !tables.includes(row.name)) real.push(row.name);
-        } else real.push(table);
-      }
-      let copied = 0;
-      for (const table of real) {
-        // The read store's table gets the staged table's indexes (the query indexes were built
-        // in the staging file, on the replay's threads), then one INSERT … SELECT * copies its
-        // records and index entries as they are (SQLite's transfer optimization, which needs an
-        // empty table with the same indexes): no row decoded, no index sorted again. 3-4x faster
-        // than copying in key order by chunks and building the indexes after (ind_facts of 200
-        // establishments: 3.2 s against 8.5-11.5 s). The read store's write lock is held for the
-        // whole table: the read store has a file of its own, which the event log never waits on.
-        const staged = await this.query<{ name: string; sql: string }>(
-          `SELECT name, sql FROM ${alias}.sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL`,
-          [table],
-        );
-        const sql = `INSERT INTO main.${table} SELECT * FROM ${alias}.${table}`;
-        copied += await this.transaction(async (tx) => {
-          await inEachTransaction(tx);
-          await tx.execute(`DELETE FROM main.${table}`);
-          const present = new Set(
-            (await tx.query<{ name: string }>(`SELECT name FROM main.sqlite_master WHERE type = 'index' AND tbl_name = $1`, [table])).map((row) => row.name),
-          );
-          for (const index of staged) if (!present.has(index.name)) await tx.execute(inMainSchema(index.sql));
-          if (!(await transfers(tx, sql))) this.copiedRowByRow.add(table);
-          return (await tx.execute(sql)).rowCount;
-        }, { durable: false });
-        onProgress(copied);
-      }
-      return copied;
+      return await this.copyTables('main', alias, tables, inEachTransaction, onProgress);
     } finally {
-      await this.lock.run(() => {
+      await this.lock.run(async () => {
         this.db.unsafeMode(false);
         this.db.exec(`DETACH DATABASE ${alias}`);
       });
     }
   }
 
+  /**
+   * Copies `tables` of the attached schema `from` into the same-named tables of `to`, each in a
+   * transaction of its own that `inEachTransaction` opens, with the indexes they have in `from`.
+   */
+  private async copyTables(
+    from: string,
+    to: string,
+    tables: readonly string[],
+    inEachTransaction: (tx: SqlExecutor) => Promise<void>,
+    onProgress: (rowsCopied: number) => void,
+  ): Promise<number> {
+    const stored = await this.query<{ name: string; sql: string | null }>(`SELECT name, sql FROM ${from}.sqlite_master WHERE type = 'table'`);
+    const real: string[] = [];
+    for (const table of tables) {
+      assertIdentifier(table, 'table name');
+      const entry = stored.find((row) => row.name === table);
+      if (!entry) throw new Error(`Staged table ${table} does not exist`);
+      // A virtual table (FTS5) keeps its rows in its own tables, named <table>_<suffix>.
+      if (/^CREATE VIRTUAL TABLE/i.test(entry.sql ?? '')) {
+        for (const row of stored) if (row.name.startsWith(`${table}_`) && !tables.includes(row.name)) real.push(row.name);
+      } else real.push(table);
+    }
+    let copied = 0;
+    for (const table of real) {
+      // The read store's table gets the staged table's indexes (the query indexes were built
+      // in the staging database, on the replay's threads), then one INSERT … SELECT * copies its
+      // records and index entries as they are (SQLite's transfer optimization, which needs an
+      // empty table with the same indexes): no row decoded, no index sorted again. 3-4x faster
+      // than copying in key order by chunks and building the indexes after (ind_facts of 200
+      // establishments: 3.2 s against 8.5-11.5 s). The read store's write lock is held for the
+      // whole table: the read store has a file of its own, which the event log never waits on.
+      const staged = await this.query<{ name: string; sql: string }>(
+        `SELECT name, sql FROM ${from}.sqlite_master WHERE type = 'index' AND tbl_name = $1 AND sql IS NOT NULL`,
+        [table],
+      );
+      const sql = `INSERT INTO ${to}.${table} SELECT * FROM ${from}.${table}`;
+      copied += await this.transaction(async (tx) => {
+        await inEachTransaction(tx);
+        await tx.execute(`DELETE FROM ${to}.${table}`);
+        const present = new Set(
+          (await tx.query<{ name: string }>(`SELECT name FROM ${to}.sqlite_master WHERE type = 'index' AND tbl_name = $1`, [table])).map((row) => row.name),
+        );
+        for (const index of staged) if (!present.has(index.name)) await tx.execute(inSchema(index.sql, to));
+        if (!(await transfers(tx, sql))) this.copiedRowByRow.add(table);
+        return (await tx.execute(sql)).rowCount;
+      }, { durable: false });
+      onProgress(copied);
+    }
+    return copied;
+  }
+
   async close(): Promise<void> {
     await this.closeStaged(true);
   }
 
-  /** Closes; a staging file's one transaction is committed when `keep`, else thrown away. */
+  /** Closes; a staging database's open transaction is committed when `keep`, else thrown away. */
   async closeStaged(keep: boolean): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -412,9 +447,9 @@ async function transfers(tx: SqlExecutor, sql: string): Promise<boolean> {
   return plan.some((step) => step.opcode === 'RowCell' || step.opcode === 'RowData');
 }
 
-/** A staged index's CREATE statement, aimed at the read store (`main`) rather than the staging file. */
-function inMainSchema(sql: string): string {
-  const aimed = sql.replace(/^(CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)/i, '$1main.');
+/** A staged index's CREATE statement, aimed at the read store (schema `schema`) rather than the staging database. */
+function inSchema(sql: string, schema: string): string {
+  const aimed = sql.replace(/^(CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)/i, `$1${schema}.`);
   if (aimed === sql) throw new Error(`Unexpected index statement: ${sql}`);
   return aimed;
 }
@@ -425,22 +460,18 @@ class SqliteStagingArea implements StagingArea {
   constructor(
     private readonly target: SqliteDatabase,
     readonly db: SqliteDatabase,
-    private readonly file: string,
     private readonly readStore: StagingHandOver['readStore'],
   ) {}
 
   async handOver(): Promise<StagingHandOver> {
-    // Committed, so that what was written so far is in the file the other connection opens.
-    await this.db.closeStaged(true);
-    return { file: this.file, readStore: this.readStore };
+    // A private database cannot change threads: the other thread opens its own (openScratch)
+    // and pushes it in itself; this one is only closed.
+    await this.db.closeStaged(false);
+    return { readStore: this.readStore };
   }
 
   holdReadStoreWhile(copy: Promise<unknown>): Promise<void> {
     return this.target.holdWhile(copy);
-  }
-
-  async seal(): Promise<void> {
-    await this.db.closeStaged(true);
   }
 
   async copyInto(
@@ -448,17 +479,17 @@ class SqliteStagingArea implements StagingArea {
     inEachTransaction: (tx: SqlExecutor) => Promise<void>,
     onProgress: (rowsCopied: number) => void = () => undefined,
   ): Promise<number> {
-    // Its exclusive lock must go before the read store can attach the file (a no-op once sealed).
-    await this.seal();
-    return this.target.copyFrom(this.file, tables, inEachTransaction, onProgress);
+    // This process's connection to the read store held meanwhile: its statements queue behind
+    // the push rather than wait on its write lock inside SQLite (a busy wait on this thread).
+    const copied = await this.target.exclusively(() => this.db.pushInto(this.readStore, tables, inEachTransaction, onProgress));
+    for (const table of this.db.copiedRowByRow) this.target.copiedRowByRow.add(table);
+    return copied;
   }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    // Not copied (a failure, an abort): its pages are not worth writing out to a file deleted next.
     await this.db.closeStaged(false);
-    rmSync(this.file, { force: true });
   }
 }
 

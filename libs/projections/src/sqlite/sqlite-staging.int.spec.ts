@@ -15,11 +15,11 @@ import {
 import { sqliteBackend, type TestBackend } from '../testing/test-backends.js';
 
 /*
- * A SQLite rebuild replays into a staging file and copies its tables in (StagingArea). What must
+ * A SQLite rebuild replays into a private staging database and copies its tables in (StagingArea). What must
  * hold: the copied tables equal a replay straight into the shadow tables, a contentless FTS5
  * index included, and stay writable and searchable afterwards; they are copied whole with their
- * indexes (query indexes built in the staging file), by SQLite's transfer of records; nothing of
- * the staging file is left behind, even after a failure.
+ * indexes (query indexes built in the staging database), by SQLite's transfer of records; nothing of
+ * the staging is left behind, even after a failure.
  */
 
 type Table = 'notes' | 'note_words' | 'note_fts';
@@ -158,9 +158,9 @@ describe('SQLite rebuild through a staging file', () => {
     expect(await digest(db)).toEqual(afterLive);
   }, 60_000);
 
-  it('writes a staging file without a journal: nothing but the file beside it while a replay writes it', async () => {
-    const file = `${filename}-staging-journal-check`;
-    const staging = SqliteDatabase.openStagingFile(file);
+  it('stages in a private database without a journal: no file beside the read store while a replay writes it, and none after', async () => {
+    const before = readdirSync(dirname(filename)).sort();
+    const staging = SqliteDatabase.openScratch();
     try {
       await staging.transaction(async (tx) => {
         await tx.execute('CREATE TABLE pages (body TEXT NOT NULL)');
@@ -168,10 +168,11 @@ describe('SQLite rebuild through a staging file', () => {
       });
       expect(await staging.query('PRAGMA journal_mode')).toEqual([{ journal_mode: 'off' }]);
       expect(await staging.query('PRAGMA page_size')).toEqual([{ page_size: 16_384 }]);
-      expect(stagingFiles(filename).filter((name) => name.includes('journal-check'))).toEqual([basename(file)]);
+      // About 2 MB staged, nothing of it in a file: no staging file, no journal, no temporary file here.
+      expect(readdirSync(dirname(filename)).sort()).toEqual(before);
+      expect(await staging.queryOne('SELECT COUNT(*) AS n FROM pages')).toEqual({ n: 2_000 });
     } finally {
       await staging.closeStaged(false);
-      rmSync(file, { force: true });
     }
   });
 
