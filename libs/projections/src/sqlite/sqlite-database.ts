@@ -279,13 +279,15 @@ export class SqliteDatabase implements SqlDatabase {
    * staging connection itself, which attaches the read store while it runs: the staged pages go
    * from its cache into the read store's WAL. Ends the staging database's one transaction
    * first (nothing is written while it stays within its cache); statements on this connection
-   * are real transactions from then on, with the read store's busy timeout.
+   * are real transactions from then on, with the read store's busy timeout. `around` wraps each
+   * table's transaction (the reading thread holds its own read-store connection there).
    */
   async pushInto(
     readStore: StagingHandOver['readStore'],
     tables: readonly string[],
     inEachTransaction: (tx: SqlExecutor) => Promise<void>,
     onProgress: (rowsCopied: number) => void,
+    around: <T>(copy: () => Promise<T>) => Promise<T> = (copy) => copy(),
   ): Promise<number> {
     if (!this.scratch) throw new Error('Only a staging database is pushed into the read store');
     const alias = 'ruche_read';
@@ -301,7 +303,7 @@ export class SqliteDatabase implements SqlDatabase {
       this.db.unsafeMode(true);
     });
     try {
-      return await this.copyTables('main', alias, tables, inEachTransaction, onProgress);
+      return await this.copyTables('main', alias, tables, inEachTransaction, onProgress, around);
     } finally {
       await this.lock.run(async () => {
         this.db.unsafeMode(false);
@@ -320,6 +322,7 @@ export class SqliteDatabase implements SqlDatabase {
     tables: readonly string[],
     inEachTransaction: (tx: SqlExecutor) => Promise<void>,
     onProgress: (rowsCopied: number) => void,
+    around: <T>(copy: () => Promise<T>) => Promise<T> = (copy) => copy(),
   ): Promise<number> {
     const stored = await this.query<{ name: string; sql: string | null }>(`SELECT name, sql FROM ${from}.sqlite_master WHERE type = 'table'`);
     const real: string[] = [];
@@ -346,7 +349,7 @@ export class SqliteDatabase implements SqlDatabase {
         [table],
       );
       const sql = `INSERT INTO ${to}.${table} SELECT * FROM ${from}.${table}`;
-      copied += await this.transaction(async (tx) => {
+      copied += await around(() => this.transaction(async (tx) => {
         await inEachTransaction(tx);
         await tx.execute(`DELETE FROM ${to}.${table}`);
         const present = new Set(
@@ -355,7 +358,7 @@ export class SqliteDatabase implements SqlDatabase {
         for (const index of staged) if (!present.has(index.name)) await tx.execute(inSchema(index.sql, to));
         if (!(await transfers(tx, sql))) this.copiedRowByRow.add(table);
         return (await tx.execute(sql)).rowCount;
-      }, { durable: false });
+      }, { durable: false }));
       onProgress(copied);
     }
     return copied;
@@ -479,9 +482,10 @@ class SqliteStagingArea implements StagingArea {
     inEachTransaction: (tx: SqlExecutor) => Promise<void>,
     onProgress: (rowsCopied: number) => void = () => undefined,
   ): Promise<number> {
-    // This process's connection to the read store held meanwhile: its statements queue behind
-    // the push rather than wait on its write lock inside SQLite (a busy wait on this thread).
-    const copied = await this.target.exclusively(() => this.db.pushInto(this.readStore, tables, inEachTransaction, onProgress));
+    // This process's connection to the read store held while each table is copied: its
+    // statements queue behind that table rather than wait on the push's write lock inside SQLite
+    // (a busy wait on this thread), and run between tables.
+    const copied = await this.db.pushInto(this.readStore, tables, inEachTransaction, onProgress, (copy) => this.target.exclusively(copy));
     for (const table of this.db.copiedRowByRow) this.target.copiedRowByRow.add(table);
     return copied;
   }

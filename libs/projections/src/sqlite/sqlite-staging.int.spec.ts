@@ -158,6 +158,24 @@ describe('SQLite rebuild through a staging file', () => {
     expect(await digest(db)).toEqual(afterLive);
   }, 60_000);
 
+  it("lets this process's statements on the read store run between the tables it copies in, not only after the last", async () => {
+    const runner = new ProjectionRunner({ store, db, projections: [notesProjection()], logger: quiet });
+    const order: string[] = [];
+    let reports = 0;
+    let answered: Promise<unknown> | undefined;
+    await runner.rebuild('staged_notes', {
+      onProgress: (progress) => {
+        if (progress.phase !== 'copy') return;
+        // The first report comes as the copy starts, then one after each table.
+        order.push(`copy ${++reports}`);
+        if (reports === 2) answered = db.query('SELECT COUNT(*) AS n FROM projection_checkpoints').then(() => order.push('query'));
+      },
+    });
+    await answered;
+    expect(reports).toBeGreaterThan(3);
+    expect(order.indexOf('query')).toBe(order.indexOf('copy 2') + 1);
+  }, 60_000);
+
   it('stages in a private database without a journal: no file beside the read store while a replay writes it, and none after', async () => {
     const before = readdirSync(dirname(filename)).sort();
     const staging = SqliteDatabase.openScratch();
