@@ -68,12 +68,16 @@ export interface ReplayClaim {
 
 export type ReplayThreadRequest =
   | { kind: 'batch'; events: readonly RecordedEvent[]; claim?: ReplayClaim }
-  | { kind: 'finish'; claim: ReplayClaim };
+  | { kind: 'finish'; claim: ReplayClaim }
+  /** The answer to `hold`: this process's read-store connection is held, the copy may start. */
+  | { kind: 'held' };
 
 export type ReplayThreadReply =
   | { kind: 'ready' }
   | { kind: 'applied' }
   | { kind: 'finished' }
+  /** Unasked, while finishing into a staging database: about to copy it into the read store. */
+  | { kind: 'hold' }
   | { kind: 'failed'; message: string; projection?: string; position?: number; claimLost?: boolean };
 
 /**
@@ -153,10 +157,16 @@ export const REPLAY_YOUNG_GENERATION_MB = 3 * 128;
 export class ReplayThread {
   private readonly waiting: { expect: ReplayThreadReply['kind']; resolve: () => void; reject: (error: Error) => void }[] = [];
   private failure: Error | undefined;
+  /** finish's `holdReadStore`, called when the thread asks (`hold`). */
+  private holdReadStore: ((held: () => void) => void) | undefined;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (reply: ReplayThreadReply) => {
       if (reply.kind === 'failed') return this.fail(new ReplayThreadError(reply.message, reply.projection, reply.position, reply.claimLost));
+      if (reply.kind === 'hold') {
+        const held = (): void => this.worker.postMessage({ kind: 'held' } satisfies ReplayThreadRequest);
+        return this.holdReadStore ? this.holdReadStore(held) : held();
+      }
       const waiting = this.waiting.shift();
       if (waiting && reply.kind === waiting.expect) waiting.resolve();
       else {
@@ -194,9 +204,11 @@ export class ReplayThread {
    * After every batch posted, writes what the folds kept; then, in a staging database, builds
    * the query indexes and pushes its tables into the read store's shadow
    * tables, a table per transaction, each recording `claim`; on a connection, records `claim`
-   * and closes it.
+   * and closes it. Before it copies, the thread waits until `holdReadStore` calls `held` (this
+   * process's read-store connection is then held for it, see StagingArea.holdReadStoreWhile).
    */
-  finish(claim: ReplayClaim): Promise<void> {
+  finish(claim: ReplayClaim, holdReadStore?: (held: () => void) => void): Promise<void> {
+    this.holdReadStore = holdReadStore;
     return this.request('finished', { kind: 'finish', claim });
   }
 

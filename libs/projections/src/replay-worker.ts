@@ -78,13 +78,20 @@ try {
     });
   }
 
+  /** Until the rebuild holds its own read-store connection for this thread's copy (see ReplayThread.finish). */
+  const held: (() => void)[] = [];
+  const readStoreHeld = (): Promise<void> =>
+    new Promise((resolve) => {
+      held.push(resolve);
+      say({ kind: 'hold' });
+    });
   // The rebuild may post the next batches before this one is applied: one at a time, in order,
   // and nothing more once one has failed.
   let queue = Promise.resolve();
   let failed = false;
   /** The last event posted, where a fold's finish says it failed. */
   let last = 0;
-  const handle = async (request: ReplayThreadRequest): Promise<void> => {
+  const handle = async (request: Exclude<ReplayThreadRequest, { kind: 'held' }>): Promise<void> => {
     if (failed) return;
     if (request.kind === 'finish') {
       // What the folds kept; in a staging database, the indexes only queries read too, built here
@@ -94,7 +101,10 @@ try {
         if (staged) for (const { projection, tables } of mine) await projection.createQueryIndexes?.(tx, tables);
         await claimed(tx, request.claim);
       }, { durable: false });
-      if (target.kind === 'staging') await copyIntoReadStore(target.handOver, target.token, request.claim);
+      if (target.kind === 'staging') {
+        await readStoreHeld();
+        await copyIntoReadStore(target.handOver, target.token, request.claim);
+      }
       await db.close();
       say({ kind: 'finished' });
       return;
@@ -108,6 +118,8 @@ try {
     say({ kind: 'applied' });
   };
   port.on('message', (request: ReplayThreadRequest) => {
+    // Answers this thread's `hold`, while the finish it belongs to is being handled.
+    if (request.kind === 'held') return void held.shift()?.();
     queue = queue.then(() =>
       handle(request).catch((error: unknown) => {
         failed = true;

@@ -122,11 +122,12 @@ export interface StagingArea {
   handOver?(): Promise<StagingHandOver>;
   /**
    * With handOver: holds this process's connection to the read store until `copy` (the other
-   * thread copying the file in) settles, so that this process's own reads and writes queue behind
-   * it, as they would behind copyInto, rather than wait on the other thread's write lock inside
-   * SQLite (a busy wait that blocks the event loop, and fails after the busy timeout).
+   * thread copying its tables in) settles, so that this process's own reads and writes queue
+   * behind it, as they would behind copyInto, rather than wait on the other thread's write lock
+   * inside SQLite (a busy wait that blocks the event loop, and fails after the busy timeout).
+   * `onHeld` is called once it holds it: the other thread waits for that before it copies.
    */
-  holdReadStoreWhile?(copy: Promise<unknown>): Promise<void>;
+  holdReadStoreWhile?(copy: Promise<unknown>, onHeld?: () => void): Promise<void>;
   /**
    * Copies the rows of `tables` (with a virtual table's own storage) into the
    * same-named tables of the read store, which must exist, with the indexes they have in the

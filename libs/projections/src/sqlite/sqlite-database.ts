@@ -265,8 +265,11 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   /** Holds this connection (every query and transaction waits) until `until` settles. */
-  async holdWhile(until: Promise<unknown>): Promise<void> {
-    await this.lock.run(() => until.then(() => undefined, () => undefined));
+  async holdWhile(until: Promise<unknown>, onHeld?: () => void): Promise<void> {
+    await this.lock.run(() => {
+      onHeld?.();
+      return until.then(() => undefined, () => undefined);
+    });
   }
 
   /** Runs `fn` with this connection held: this process's statements on it wait until it settles. */
@@ -473,8 +476,8 @@ class SqliteStagingArea implements StagingArea {
     return { readStore: this.readStore };
   }
 
-  holdReadStoreWhile(copy: Promise<unknown>): Promise<void> {
-    return this.target.holdWhile(copy);
+  holdReadStoreWhile(copy: Promise<unknown>, onHeld?: () => void): Promise<void> {
+    return this.target.holdWhile(copy, onHeld);
   }
 
   async copyInto(
