@@ -190,9 +190,9 @@ export class SqliteDatabase implements SqlDatabase {
   /**
    * A staging database runs in one transaction from open to its push, each of ours a stretch of
    * it with no BEGIN, COMMIT or SAVEPOINT: a commit would write every page the batch touched to
-   * the file once the cache spills (the cost staging avoids), and a savepoint journals each page it touches. Nothing can be
-   * rolled back then: after one failure the staging area refuses every further statement, and
-   * the rebuild that owns it starts again from nothing.
+   * its file (the cost staging avoids), and a savepoint journals each page it touches. Nothing
+   * can be rolled back then: after one failure the staging area refuses every further
+   * statement, and the rebuild that owns it starts again from nothing.
    */
   private async runStaged<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     if (this.broken) throw this.broken;
