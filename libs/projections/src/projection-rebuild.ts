@@ -710,10 +710,10 @@ export async function recordClaims(tx: SqlExecutor, token: string, names: readon
   if (owned.rowCount !== names.length) throw new RebuildAbortedError(label, 'another rebuild took over');
 }
 
-/** Writes what a replay's fold kept (a replay thread's too); RebuildFailedError names the projection. */
 /** Resolves on the event loop's next turn, after the I/O and timers waiting for it. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Writes what a replay's fold kept (a replay thread's too); RebuildFailedError names the projection. */
 export async function finishFold(
   projection: Projection,
   fold: ReplayFold | undefined,
