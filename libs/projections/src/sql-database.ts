@@ -114,10 +114,10 @@ export interface StagingArea {
   /** Where the replay writes: same dialect, same SQL; only for the rebuild that opened it. */
   readonly db: SqlDatabase;
   /**
-   * Optional: closes `db` and answers the read store, for a replay thread that stages in a
-   * database of its own (SQLite: SqliteDatabase.openScratch) and copies it in itself
-   * (SqliteDatabase.pushInto); copyInto is then not called. Areas whose rebuild cannot replay on
-   * other threads do not have it.
+   * Optional: answers the read store, for a replay thread that stages in a database of its own
+   * (SQLite: SqliteDatabase.openScratch) instead of `db`, which is then never opened, and copies
+   * it in itself (SqliteDatabase.pushInto); copyInto is then not called. Areas whose rebuild
+   * cannot replay on other threads do not have it.
    */
   handOver?(): Promise<StagingHandOver>;
   /**

@@ -68,7 +68,7 @@ export class SqliteDatabase implements SqlDatabase {
   /** A staging database pushing its tables into the read store (pushInto): real transactions again. */
   private pushing = false;
   /**
-   * Tables copyFrom or pushInto had to copy row by row, SQLite's transfer optimization refused (their
+   * Tables pushInto had to copy row by row, SQLite's transfer optimization refused (their
    * staged and read-store shapes or indexes differ): correct, but several times slower.
    */
   readonly copiedRowByRow = new Set<string>();
@@ -229,47 +229,35 @@ export class SqliteDatabase implements SqlDatabase {
     for (const name of readdirSync(dir)) {
       if (name.startsWith(prefix) && !alive(name.slice(prefix.length))) rmSync(path.join(dir, name), { force: true });
     }
-    return new SqliteStagingArea(this, SqliteDatabase.openScratch(), { filename: this.filename, busyTimeoutMs: this.busyTimeoutMs });
+    return new SqliteStagingArea(this, { filename: this.filename, busyTimeoutMs: this.busyTimeoutMs });
   }
 
   /**
-   * Opens a rebuild's staging database: by default (`file` empty) SQLite's private temporary
-   * database, kept in this connection's page cache and spilled to a temporary file (SQLITE_TMPDIR,
+   * Opens a rebuild's staging database: SQLite's private temporary database (an empty file name), kept in this connection's page cache and spilled to a temporary file (SQLITE_TMPDIR,
    * else TMPDIR, else /var/tmp or /tmp) only past the cache's 1 GiB. No journal, no fsync, one
    * transaction from open to its push (see runStaged): nothing is written to a file until the
    * cache is full, where a named staging file had to write every page out before the read store
    * could attach it (a school year: 1.8 s and 2.7 s for the two threads' 523 and 829 MB).
-   * A named `file` (tests) gets the same settings and an exclusive lock.
    */
-  static openScratch(file = ''): SqliteDatabase {
-    const raw = new Sqlite(file);
+  static openScratch(): SqliteDatabase {
+    const raw = new Sqlite('');
     try {
       raw.pragma(`page_size = ${READ_STORE_PAGE_SIZE}`);
       // better-sqlite3's defensive mode silently keeps the journal on (`delete`) otherwise.
       raw.unsafeMode(true);
       const mode = raw.pragma('journal_mode = OFF', { simple: true });
       raw.unsafeMode(false);
-      if (mode !== 'off') throw new Error(`A staging database needs journal_mode=OFF, but ${file || 'a temporary one'} stays in ${String(mode)}`);
+      if (mode !== 'off') throw new Error(`A staging database needs journal_mode=OFF, but it stays in ${String(mode)}`);
       raw.pragma('synchronous = OFF');
-      // This schema only: the read store it is pushed into (attached) must stay shared.
-      if (file) raw.pragma('main.locking_mode = EXCLUSIVE');
       raw.pragma('temp_store = MEMORY');
       // 1 GiB (measured on a 200-establishment year: 6 GiB gains 5 %, larger pages or mmap nothing).
       raw.pragma(`cache_size = -${1024 * 1024}`);
       raw.exec('BEGIN');
-      return new SqliteDatabase(raw, file, true);
+      return new SqliteDatabase(raw, '', true);
     } catch (error) {
       raw.close();
       throw error;
     }
-  }
-
-  /** Holds this connection (every query and transaction waits) until `until` settles. */
-  async holdWhile(until: Promise<unknown>, onHeld?: () => void): Promise<void> {
-    await this.lock.run(() => {
-      onHeld?.();
-      return until.then(() => undefined, () => undefined);
-    });
   }
 
   /** Runs `fn` with this connection held: this process's statements on it wait until it settles. */
@@ -293,7 +281,7 @@ export class SqliteDatabase implements SqlDatabase {
     around: <T>(copy: () => Promise<T>) => Promise<T> = (copy) => copy(),
   ): Promise<number> {
     if (!this.scratch) throw new Error('Only a staging database is pushed into the read store');
-    const alias = 'ruche_read';
+    const alias = PUSHED_INTO;
     await this.lock.run(async () => {
       this.assertOpen();
       if (this.broken) throw this.broken;
@@ -306,7 +294,7 @@ export class SqliteDatabase implements SqlDatabase {
       this.db.unsafeMode(true);
     });
     try {
-      return await this.copyTables('main', alias, tables, inEachTransaction, onProgress, around);
+      return await this.copyTables(tables, inEachTransaction, onProgress, around);
     } finally {
       await this.lock.run(async () => {
         this.db.unsafeMode(false);
@@ -316,17 +304,17 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   /**
-   * Copies `tables` of the attached schema `from` into the same-named tables of `to`, each in a
-   * transaction of its own that `inEachTransaction` opens, with the indexes they have in `from`.
+   * Copies `tables` of this staging database into the same-named tables of the read store it has
+   * attached (pushInto), each in a transaction of its own that `inEachTransaction` opens, with the
+   * indexes they have here.
    */
   private async copyTables(
-    from: string,
-    to: string,
     tables: readonly string[],
     inEachTransaction: (tx: SqlExecutor) => Promise<void>,
     onProgress: (rowsCopied: number) => void,
-    around: <T>(copy: () => Promise<T>) => Promise<T> = (copy) => copy(),
+    around: <T>(copy: () => Promise<T>) => Promise<T>,
   ): Promise<number> {
+    const [from, to] = ['main', PUSHED_INTO];
     const stored = await this.query<{ name: string; sql: string | null }>(`SELECT name, sql FROM ${from}.sqlite_master WHERE type = 'table'`);
     const real: string[] = [];
     for (const table of tables) {
@@ -460,24 +448,33 @@ function inSchema(sql: string, schema: string): string {
   return aimed;
 }
 
+/** The schema a staging database attaches the read store as, while it pushes its tables in. */
+const PUSHED_INTO = 'ruche_read';
+
 class SqliteStagingArea implements StagingArea {
   private disposed = false;
+  private scratch: SqliteDatabase | undefined;
 
   constructor(
     private readonly target: SqliteDatabase,
-    readonly db: SqliteDatabase,
     private readonly readStore: StagingHandOver['readStore'],
   ) {}
 
+  /** Opened when first used: an area handed over to another thread never is (that thread opens its own). */
+  get db(): SqliteDatabase {
+    if (this.disposed) throw new Error('This staging area is disposed');
+    return (this.scratch ??= SqliteDatabase.openScratch());
+  }
+
   async handOver(): Promise<StagingHandOver> {
-    // A private database cannot change threads: the other thread opens its own (openScratch)
-    // and pushes it in itself; this one is only closed.
-    await this.db.closeStaged(false);
     return { readStore: this.readStore };
   }
 
-  holdReadStoreWhile(copy: Promise<unknown>, onHeld?: () => void): Promise<void> {
-    return this.target.holdWhile(copy, onHeld);
+  async holdReadStoreWhile(copy: Promise<unknown>, onHeld?: () => void): Promise<void> {
+    await this.target.exclusively(() => {
+      onHeld?.();
+      return copy.then(() => undefined, () => undefined);
+    });
   }
 
   async copyInto(
@@ -496,7 +493,7 @@ class SqliteStagingArea implements StagingArea {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    await this.db.closeStaged(false);
+    await this.scratch?.closeStaged(false);
   }
 }
 
